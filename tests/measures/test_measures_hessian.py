@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from _measures_util import exact_hessian, make_data, make_mlp
 from genlab.measures import (
     GaussNewtonOperator,
     HessianOperator,
@@ -25,7 +24,7 @@ def _vec(n: int, seed: int = 3) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("method", ["fwd", "rev", "auto"])
-def test_hvp_equals_full_hessian_times_v(method):
+def test_hvp_equals_full_hessian_times_v(method, make_mlp, make_data, exact_hessian):
     model, data = make_mlp(), make_data()
     H = exact_hessian(model, cross_entropy_loss, data)
     v = _vec(H.shape[0])
@@ -33,7 +32,7 @@ def test_hvp_equals_full_hessian_times_v(method):
     torch.testing.assert_close(hv, H @ v, rtol=1e-10, atol=1e-12)
 
 
-def test_hvp_dict_form_matches_flat_form():
+def test_hvp_dict_form_matches_flat_form(make_mlp, make_data):
     model, data = make_mlp(), make_data()
     params = select_params(model)
     v = _vec(flatten(params).numel())
@@ -42,7 +41,7 @@ def test_hvp_dict_form_matches_flat_form():
     torch.testing.assert_close(flatten(out), hvp(model, cross_entropy_loss, data, v))
 
 
-def test_hvp_over_batches_is_size_weighted_average():
+def test_hvp_over_batches_is_size_weighted_average(make_mlp, make_data, exact_hessian):
     model, (x, y) = make_mlp(), make_data(n=30)
     batches = [(x[:7], y[:7]), (x[7:20], y[7:20]), (x[20:], y[20:])]
     H = exact_hessian(model, cross_entropy_loss, (x, y))  # the full-data Hessian
@@ -55,7 +54,7 @@ def test_hvp_over_batches_is_size_weighted_average():
 
 
 @pytest.mark.parametrize("subset", ["3", ["1.weight", "5.bias"]])
-def test_hvp_on_parameter_subset(subset):
+def test_hvp_on_parameter_subset(subset, make_mlp, make_data, exact_hessian):
     model, data = make_mlp(), make_data()
     H = exact_hessian(model, cross_entropy_loss, data, params=subset)
     n = sum(p.numel() for p in select_params(model, subset).values())
@@ -65,7 +64,7 @@ def test_hvp_on_parameter_subset(subset):
                                rtol=1e-10, atol=1e-12)
 
 
-def test_hvp_on_dict_batches_and_custom_loss():
+def test_hvp_on_dict_batches_and_custom_loss(make_mlp, make_data, exact_hessian):
     model, (x, y) = make_mlp(), make_data()
     batch = {"image": x, "target": F.one_hot(y, 3).double()}
     loss = lambda out, b: ((out - b["target"]) ** 2).sum(dim=1).mean()  # noqa: E731
@@ -76,7 +75,7 @@ def test_hvp_on_dict_batches_and_custom_loss():
                                rtol=1e-10, atol=1e-12)
 
 
-def test_hvp_train_mode_batchnorm_keeps_buffers_and_mode():
+def test_hvp_train_mode_batchnorm_keeps_buffers_and_mode(make_mlp, make_data, exact_hessian):
     model, data = make_mlp(batch_norm=True), make_data()
     model.eval()
     before = {n: b.clone() for n, b in model.named_buffers()}
@@ -90,7 +89,7 @@ def test_hvp_train_mode_batchnorm_keeps_buffers_and_mode():
         assert torch.equal(b, before[n]), n
 
 
-def test_invalid_method_and_subset_raise():
+def test_invalid_method_and_subset_raise(make_mlp, make_data):
     model, data = make_mlp(), make_data()
     with pytest.raises(ValueError, match="method"):
         HessianOperator(model, cross_entropy_loss, data, method="newton")
@@ -110,7 +109,7 @@ def _explicit_ggn(model, loss_fn, data) -> torch.Tensor:
     return J.T @ H_out @ J
 
 
-def test_ggn_product_equals_explicit_jt_h_j():
+def test_ggn_product_equals_explicit_jt_h_j(make_mlp, make_data):
     model, data = make_mlp(), make_data()
     G = _explicit_ggn(model, cross_entropy_loss, data)
     v = _vec(G.shape[0])
@@ -121,7 +120,7 @@ def test_ggn_product_equals_explicit_jt_h_j():
     torch.testing.assert_close(op.matvec(v), G @ v, rtol=1e-10, atol=1e-12)
 
 
-def test_ggn_equals_hessian_for_linear_model_squared_loss():
+def test_ggn_equals_hessian_for_linear_model_squared_loss(make_data):
     model = torch.nn.Linear(5, 2).double()
     x, _ = make_data()
     y = torch.randn(x.shape[0], 2, dtype=torch.float64)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from _measures_util import exact_hessian, make_data, make_mlp
 from genlab.measures import (
     HessianOperator,
     cross_entropy_loss,
@@ -18,8 +17,8 @@ from genlab.measures import (
 )
 
 
-@pytest.fixture(scope="module")
-def hessian_case():
+@pytest.fixture
+def hessian_case(make_mlp, make_data, exact_hessian):
     model, data = make_mlp(), make_data()
     H = exact_hessian(model, cross_entropy_loss, data)
     return HessianOperator(model, cross_entropy_loss, data), H

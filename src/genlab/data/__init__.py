@@ -6,6 +6,8 @@ CIFAR-10 (python batches) load from a directory you name. Only
 :func:`download_mnist` uses the network, and only when called.
 """
 
+from __future__ import annotations
+
 from .augment import random_shift
 from .cifar import CIFAR10_FILES, cifar10
 from .corruptions import (LabelCorruption, corrupt_labels, gaussian_inputs, pixel_permutation,

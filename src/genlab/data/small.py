@@ -63,10 +63,10 @@ def mnist1d(*, n_train: int | None = None, n_test: int | None = None, seed: int 
     n_train = 4000 if n_train is None else n_train
     n_test = 1000 if n_test is None else n_test
     for what, n in (("n_train", n_train), ("n_test", n_test)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"mnist1d: {what}={n!r} is out of range; allowed: a positive int")
     total = -(-(n_train + n_test) // 10) * 10  # make_dataset draws the same number per class
-    x, y = _mnist1d_arrays(total, seed)
+    x, y = _mnist1d_arrays(int(total), int(seed))
     x_t = torch.tensor(x).unsqueeze(1)  # (total, 1, 40), a fresh copy
     y_t = torch.tensor(y)
     split = (x_t[:n_train], y_t[:n_train], x_t[n_train:n_train + n_test], y_t[n_train:n_train + n_test])

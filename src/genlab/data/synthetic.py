@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -34,7 +35,7 @@ def _check(noise: float, interval: tuple[float, float], *sizes: int) -> None:
     if not interval[0] < interval[1]:
         raise ValueError(f"interval={interval!r} is empty; allowed: (low, high) with low < high")
     for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"sample size {n!r} is out of range; allowed: a positive int")
 
 

@@ -8,6 +8,7 @@ from the stored run alone, and registers everything as a module-level
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import operator
@@ -130,8 +131,8 @@ def _parse_value(text: str) -> Any:
 
 def _field_help(cls: type[BaseModel], key: str) -> str:
     f = cls.model_fields[key]
-    bounds = [f"{type(m).__name__.lower()} {next(iter(vars(m).values()))}" for m in f.metadata
-              if vars(m)]
+    bounds = [f"{k} {v}" for m in f.metadata if dataclasses.is_dataclass(m)
+              for k, v in dataclasses.asdict(m).items()]
     text = f.description or ""
     return f"{text} ({', '.join(bounds)})" if bounds else text
 

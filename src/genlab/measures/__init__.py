@@ -19,6 +19,22 @@ from ._func import (
     unflatten,
 )
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
+from .landscape import (
+    Interpolation,
+    filter_normalized_direction,
+    interpolate,
+    loss_slice_1d,
+    loss_slice_2d,
+)
+from .per_sample import GradientMoments, gradient_moments, per_sample_grads, per_sample_grads_loop
+from .rescale import HOMOGENEOUS, homogeneous_pairs, rescale_relu
+from .sharpness import (
+    Flatness,
+    Sharpness,
+    epsilon_sharpness,
+    filter_normalized_sharpness,
+    pac_bayes_sigma,
+)
 from .spectrum import (
     Eigen,
     Estimate,
@@ -35,23 +51,36 @@ from .spectrum import (
 __all__ = [
     "Eigen",
     "Estimate",
+    "Flatness",
     "FunctionalLoss",
-    "GaussNewtonOperator",
-    "HessianOperator",
+    "GradientMoments",
+    "HOMOGENEOUS",
+    "Interpolation",
     "MatrixOperator",
+    "Sharpness",
     "SpectralDensity",
     "accuracy",
     "as_batches",
     "batch_size",
     "cross_entropy_loss",
     "default_inputs",
+    "epsilon_sharpness",
+    "filter_normalized_direction",
+    "filter_normalized_sharpness",
     "flatten",
-    "ggn_vp",
+    "gradient_moments",
+    "homogeneous_pairs",
     "hutchinson_trace",
     "hutchpp_trace",
-    "hvp",
+    "interpolate",
     "lanczos",
+    "loss_slice_1d",
+    "loss_slice_2d",
+    "pac_bayes_sigma",
+    "per_sample_grads",
+    "per_sample_grads_loop",
     "power_iteration",
+    "rescale_relu",
     "select_params",
     "spectral_density",
     "top_eigen",

@@ -54,14 +54,15 @@ class Ensemble:
         return next(iter(self.params.values())).shape[0]
 
     def state_dict(self, r: int) -> dict[str, Tensor]:
-        """Member ``r``'s weights as a state dict (detached views)."""
-        return {k: v[r].detach() for k, v in {**self.params, **self.buffers}.items()}
+        """Member ``r``'s weights as a state dict (contiguous detached copies)."""
+        return {k: v[r].detach().clone(memory_format=torch.contiguous_format)
+                for k, v in {**self.params, **self.buffers}.items()}
 
     def member(self, r: int) -> nn.Module:
         """Member ``r`` as a stand-alone module (a copy, on the ensemble's device)."""
         device = next(iter(self.params.values())).device
         model = copy.deepcopy(self.template).to_empty(device=device)
-        model.load_state_dict({k: v.clone() for k, v in self.state_dict(r).items()})
+        model.load_state_dict(self.state_dict(r))
         return model
 
     def forward(self, x: Tensor, *, shared: bool = True, train: bool = False) -> Tensor:
@@ -127,6 +128,29 @@ def _orders(n: int, batch_size: int, generators: Sequence[torch.Generator], devi
             yield from perms.to(device).split(batch_size, dim=1)
 
 
+def _grad_orders(ens: Ensemble, x: Tensor, y: Tensor, loss_fn: LossFn) -> dict[str, list[int]]:
+    """For each parameter, the dimension order in which its gradient is contiguous.
+
+    Under vmap a linear layer's weight gradient arrives transposed in memory.
+    Autograd would copy it into the parameter's layout on every step, and the
+    fused optimizer would copy again, which together cost as much as the matrix
+    products; one probe backward on two examples finds the gradients' layouts so
+    that training can keep its leaves in them instead.
+    """
+    out = ens(x[:2], train=True)  # (R, 2, K)
+    losses = vmap(loss_fn, in_dims=(0, None))(out, y[:2]).sum()
+    grads = torch.autograd.grad(losses, list(ens.params.values()))
+    orders = {}
+    for name, g in zip(ens.params, grads):
+        order = sorted(range(g.dim()), key=lambda d: -g.stride(d))
+        orders[name] = order if g.permute(order).is_contiguous() else list(range(g.dim()))
+    return orders
+
+
+def _inverse(order: list[int]) -> list[int]:
+    return sorted(range(len(order)), key=order.__getitem__)
+
+
 @torch.no_grad()
 def evaluate_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, loss_fn: LossFn = F.cross_entropy,
                       batch_size: int = 2048) -> dict[str, Tensor]:
@@ -180,7 +204,12 @@ def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[
     steps_per_epoch = math.ceil(n / batch_size)
     total = max(1, round(epochs * steps_per_epoch))
     eval_every = eval_every or steps_per_epoch
-    opt = make_optimizer(ens.params.values(), optimizer, lr, momentum=momentum,
+    orders = _grad_orders(ens, x, y, loss_fn)
+    # the optimizer's leaves: each parameter permuted so that its gradient is contiguous
+    leaves = {k: p.detach().permute(orders[k]).contiguous().requires_grad_()
+              for k, p in ens.params.items()}
+    ens.params = {k: v.permute(_inverse(orders[k])) for k, v in leaves.items()}  # views
+    opt = make_optimizer(leaves.values(), optimizer, lr, momentum=momentum,
                          weight_decay=weight_decay)
     per_member = vmap(loss_fn)
     records: list[dict] = []

@@ -1,7 +1,12 @@
-"""Small float64 networks and data shared by the measure tests."""
+"""Shared helpers (small float64 networks, data, exact Hessians) of the measure tests.
+
+The tests use tiny tensors: one intra-op thread avoids oversubscription on the
+shared 2-core machine (30× slower otherwise); it is restored after each test.
+"""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from genlab.measures import flatten, select_params, unflatten
@@ -9,18 +14,26 @@ from genlab.measures._func import FunctionalLoss
 from genlab.models import MLP
 
 
-def make_data(seed: int = 0, n: int = 24, d: int = 5, classes: int = 3):
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _make_data(seed: int = 0, n: int = 24, d: int = 5, classes: int = 3):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d, generator=g, dtype=torch.float64)
     y = torch.randint(0, classes, (n,), generator=g)
     return x, y
 
 
-def make_mlp(seed: int = 1, **kwargs) -> MLP:
+def _make_mlp(seed: int = 1, **kwargs) -> MLP:
     return MLP(5, [6, 4], 3, seed=seed, **kwargs).double()
 
 
-def exact_hessian(model, loss_fn, data, *, loop: bool = False, **kwargs) -> torch.Tensor:
+def _exact_hessian(model, loss_fn, data, *, loop: bool = False, **kwargs) -> torch.Tensor:
     """Full Hessian (n, n) of the flattened-parameter loss via torch.func.hessian.
 
     ``loop=True`` uses ``torch.autograd.functional.hessian`` (one double backward
@@ -38,3 +51,21 @@ def exact_hessian(model, loss_fn, data, *, loop: bool = False, **kwargs) -> torc
     if loop:
         return torch.autograd.functional.hessian(loss_flat, w0)
     return torch.func.hessian(loss_flat)(w0)
+
+
+@pytest.fixture
+def make_data():
+    """Factory: (x (n, d) float64, y (n,) labels) from a seed."""
+    return _make_data
+
+
+@pytest.fixture
+def make_mlp():
+    """Factory: a float64 MLP 5 → 6 → 4 → 3."""
+    return _make_mlp
+
+
+@pytest.fixture
+def exact_hessian():
+    """The full Hessian of a model's loss (see :func:`_exact_hessian`)."""
+    return _exact_hessian

@@ -1,0 +1,1 @@
+"""Helpers of the image experiments (``image_prior``, ``inversion``); not public API."""

@@ -1,0 +1,67 @@
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from genlab.cli import app
+
+runner = CliRunner()
+
+
+def _one_line_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    text = " ".join(result.output.split())  # undo the console's wrapping
+    for fragment in fragments:
+        assert fragment in text, text
+
+
+def test_list_shows_experiments():
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    assert "descent" in result.output and "regularization" in result.output
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["run", "nope"], ["unknown experiment 'nope'", "allowed:", "descent"]),
+    (["run", "descent", "--set", "lr=-1"], ["bad value for 'lr'", "greater than 0"]),
+    (["run", "descent", "--set", "bogus=1"], ["unknown config key 'bogus'", "allowed:"]),
+    (["run", "descent", "--set", "n=abc"], ["bad value for 'n'"]),
+    (["run", "descent", "--set", "lr"], ["--set expects key=value"]),
+    (["run", "descent", "--profile", "huge"], ["unknown profile 'huge'", "quick"]),
+    (["run", "descent", "--device", "tpu"], ["bad value for 'device'"]),
+    (["show", "/nonexistent/run"], ["not a run directory"]),
+    (["report", "--runs", "/nonexistent/runs"], ["does not exist"]),
+])
+def test_bad_input_is_one_clear_line(args, fragments):
+    _one_line_error(runner.invoke(app, args), *fragments)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    _one_line_error(runner.invoke(app, ["run", "regularization", "--out", str(locked / "x")]),
+                    "cannot create output directory")
+
+
+def test_unwritable_output_path_is_a_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("")
+    _one_line_error(runner.invoke(app, ["run", "regularization", "--out", str(target)]),
+                    "cannot create output directory")
+
+
+def test_run_show_report_end_to_end(tmp_path):
+    runs, report = tmp_path / "runs", tmp_path / "report"
+    result = runner.invoke(app, ["run", "regularization", "--out", str(runs), "--seed", "2",
+                                 "--set", "draws=3", "--set", "max_degree=6"])
+    assert result.exit_code == 0, result.output
+    (run_dir,) = (runs / "regularization").iterdir()
+    shown = runner.invoke(app, ["show", str(run_dir)])
+    assert shown.exit_code == 0 and "draws" in shown.output and "status: ok" in shown.output
+    made = runner.invoke(app, ["report", "--runs", str(runs), "--out", str(report)])
+    assert made.exit_code == 0, made.output
+    page = (report / "index.html").read_text()
+    assert "Under/over-fitting and weight decay" in page and "Not run yet" in page
+    assert (report / "figures" / "regularization" / "error_vs_degree.png").is_file()

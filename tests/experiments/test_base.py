@@ -1,0 +1,110 @@
+import math
+
+import pytest
+from pydantic import Field
+
+from genlab.errors import GenlabError
+from genlab.experiments import (Experiment, ExperimentConfig, Result, available, check, get,
+                                resolve_config, run_experiment)
+from genlab.experiments.base import derive_seed
+
+
+class _Cfg(ExperimentConfig):
+    lr: float = Field(0.1, gt=0, description="learning rate")
+    widths: list[int] = Field([4, 8], description="layer widths")
+    fail: bool = Field(False, description="raise inside run")
+
+
+def _run(cfg, ctx):
+    ctx.log({"step": 0, "value": 1.0})
+    if cfg.fail:
+        raise RuntimeError("boom")
+    return Result(claims=[check("c", "value is one", 1.0, ">=", 0.5)], summary={"lr": cfg.lr},
+                  data={"y": [1, 2, 3]})
+
+
+def _figures(record):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot(record.data["y"])
+    return {"line": fig}
+
+
+EXP = Experiment(name="toy", title="Toy", section="0", claim="a toy", config=_Cfg,
+                 profiles={"quick": {"lr": 0.5}, "default": {}}, run=_run, figures=_figures)
+
+
+def test_check_computes_verdict_from_value():
+    assert check("a", "s", 2.0, ">=", 1.0).passed
+    assert not check("a", "s", 0.5, ">=", 1.0).passed
+    assert not check("a", "s", math.nan, "<=", 1.0).passed
+    with pytest.raises(ValueError, match="allowed"):
+        check("a", "s", 1.0, "==", 1.0)
+
+
+def test_resolve_config_layers_profile_and_overrides():
+    assert resolve_config(EXP, "quick").lr == 0.5
+    assert resolve_config(EXP, "default").lr == 0.1
+    cfg = resolve_config(EXP, "quick", {"lr": "0.25", "widths": "[1, 2]", "seed": "7"})
+    assert (cfg.lr, cfg.widths, cfg.seed) == (0.25, [1, 2], 7)
+
+
+@pytest.mark.parametrize("overrides, pattern", [
+    ({"nope": "1"}, "unknown config key 'nope'.*allowed: seed, device, lr"),
+    ({"lr": "-1"}, "bad value for 'lr': -1.*greater than 0"),
+    ({"lr": "abc"}, "bad value for 'lr'"),
+    ({"device": "tpu"}, "bad value for 'device'"),
+])
+def test_resolve_config_errors_are_one_line(overrides, pattern):
+    with pytest.raises(GenlabError, match=pattern) as e:
+        resolve_config(EXP, "quick", overrides)
+    assert "\n" not in str(e.value)
+
+
+def test_unknown_profile_and_experiment():
+    with pytest.raises(GenlabError, match="allowed: quick, default"):
+        resolve_config(EXP, "huge")
+    with pytest.raises(GenlabError, match="allowed: .*descent"):
+        get("nope")
+    assert "descent" in available() and "regularization" in available()
+
+
+def test_run_experiment_writes_complete_run(tmp_path):
+    record = run_experiment(EXP, resolve_config(EXP, "quick"), tmp_path, profile="quick")
+    assert record.status == "ok"
+    assert record.result["claims"][0]["passed"] is True
+    assert [f.name for f in record.figures] == ["line.png"]
+    assert record.metrics == [{"step": 0, "value": 1.0}]
+    assert record.config["lr"] == 0.5 and record.provenance["profile"] == "quick"
+
+
+def test_failed_run_keeps_metrics_and_reason(tmp_path):
+    with pytest.raises(RuntimeError):
+        run_experiment(EXP, resolve_config(EXP, "quick", {"fail": "true"}), tmp_path)
+    (run_dir,) = (tmp_path / "toy").iterdir()
+    from genlab.runs import load_run
+
+    record = load_run(run_dir)
+    assert record.status == "failed" and "boom" in record.result["reason"]
+    assert record.metrics == [{"step": 0, "value": 1.0}]
+
+
+def test_interrupted_run_is_marked(tmp_path):
+    def interrupt(cfg, ctx):
+        ctx.log({"step": 0})
+        raise KeyboardInterrupt
+
+    exp = Experiment(**{**EXP.__dict__, "run": interrupt})
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(exp, resolve_config(exp, "quick"), tmp_path)
+    from genlab.runs import list_runs
+
+    (record,) = list_runs(tmp_path)
+    assert record.status == "interrupted" and len(record.metrics) == 1
+
+
+def test_derived_seeds_are_stable_and_distinct():
+    assert derive_seed(0, "init", 1) == derive_seed(0, "init", 1)
+    assert len({derive_seed(s, n) for s in range(3) for n in ("a", "b")}) == 6
+    assert 0 <= derive_seed(5, "x") < 2**63
