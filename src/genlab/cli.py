@@ -151,5 +151,34 @@ def report(
     out.print(f"wrote {page}")
 
 
+@app.command()
+def measure(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory with weights/*.pt")],
+    what: Annotated[list[str], typer.Option(help="hessian | sharpness | noise (repeatable)")] = [
+        "hessian"],
+    weights: Annotated[Optional[list[str]], typer.Option(
+        help="weights names under weights/ (default: all)")] = None,
+    n_samples: Annotated[int, typer.Option(help="training examples measured on")] = 1000,
+    seed: Annotated[int, typer.Option(help="seed of the measures' random draws")] = 0,
+    device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N")] = "cpu",
+) -> None:
+    """Measure a stored run's weights; results go to RUN_DIR/measures/<what>.json."""
+    from .measures import measure_run
+
+    try:
+        results = measure_run(run_dir, what, weights=weights, n_samples=n_samples, seed=seed,
+                              device=device)
+    except (GenlabError, ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    for kind, per_model in results.items():
+        table = Table("weights", "measure", "value", title=kind)
+        for name, values in per_model.items():
+            for k, v in values.items():
+                if not isinstance(v, (dict, list)):
+                    table.add_row(name, k, f"{v:.4g}" if isinstance(v, float) else str(v))
+        out.print(table)
+    out.print(f"wrote {Path(run_dir) / 'measures'}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

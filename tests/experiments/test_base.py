@@ -6,7 +6,7 @@ from pydantic import Field
 from genlab.errors import GenlabError
 from genlab.experiments import (Experiment, ExperimentConfig, Result, available, check, get,
                                 resolve_config, run_experiment)
-from genlab.experiments.base import derive_seed
+from genlab.seeding import derive_seed
 
 
 class _Cfg(ExperimentConfig):

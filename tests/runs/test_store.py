@@ -69,3 +69,9 @@ def test_load_run_errors(tmp_path):
     (w.dir / "result.json").write_text("{broken")
     with pytest.raises(ValueError, match="corrupt"):
         load_run(w.dir)
+
+
+def test_weights_names_are_slugged(tmp_path):
+    w = _writer(tmp_path)
+    path = w.save_state("dropout p=0.5", torch.nn.Linear(1, 1).state_dict())
+    assert path.name == "dropout_p_0.5.pt"

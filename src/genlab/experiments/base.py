@@ -9,7 +9,6 @@ from the stored run alone, and registers everything as a module-level
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import GenlabError
 from ..runs import RunRecord, RunWriter, load_run
+from ..seeding import derive_seed
 from ..train.progress import track
 
 __all__ = ["Claim", "Context", "Experiment", "ExperimentConfig", "Result", "check",
@@ -164,12 +164,6 @@ def resolve_config(exp: Experiment, profile: str = "quick",
         hint = _field_help(exp.config, key) if key in fields else ""
         raise GenlabError(f"bad value for {key!r}: {got!r}: {err['msg']}"
                           + (f"; {key} is {hint}" if hint else "")) from None
-
-
-def derive_seed(seed: int, *names: Any) -> int:
-    """A 63-bit seed derived from the run seed and a name path, stable across runs."""
-    digest = hashlib.sha256("/".join(map(str, (seed, *names))).encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
 
 
 class Context:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import tempfile
 import time
@@ -25,22 +26,27 @@ import numpy as np
 from .provenance import provenance
 
 __all__ = ["RunRecord", "RunWriter", "atomic_write", "latest_runs", "list_runs", "load_run",
-           "read_metrics"]
+           "read_metrics", "slug", "to_jsonable", "write_json"]
 
 
-def _jsonable(obj: Any) -> Any:
-    """Convert numpy/torch scalars and arrays and non-finite floats to plain JSON values."""
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/torch scalars and arrays to plain JSON values; NaN/inf become strings."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [to_jsonable(v) for v in obj]
     if hasattr(obj, "tolist"):  # numpy / torch arrays and scalars
-        return _jsonable(obj.tolist())
+        return to_jsonable(obj.tolist())
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)  # "nan", "inf": JSON has no literal for them
     if isinstance(obj, Path):
         return str(obj)
     return obj
+
+
+def slug(name: str) -> str:
+    """``name`` as a file name: runs of characters other than ``[A-Za-z0-9._-]`` become ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -56,8 +62,9 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, json.dumps(_jsonable(obj), indent=2) + "\n")
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` (see :func:`to_jsonable`) as indented JSON, atomically."""
+    atomic_write(path, json.dumps(to_jsonable(obj), indent=2) + "\n")
 
 
 class RunWriter:
@@ -81,17 +88,17 @@ class RunWriter:
         (self.dir / "figures").mkdir()
         self.experiment = experiment
         self._t0 = time.perf_counter()
-        _write_json(self.dir / "config.json", config)
-        _write_json(self.dir / "provenance.json",
+        write_json(self.dir / "config.json", config)
+        write_json(self.dir / "provenance.json",
                     provenance(seed=seed, device=device, started=time.time(), **meta))
         self._result: dict[str, Any] = {"experiment": experiment, "run_id": self.run_id,
                                         "status": "running"}
-        _write_json(self.dir / "result.json", self._result)
+        write_json(self.dir / "result.json", self._result)
         self._metrics = open(self.dir / "metrics.jsonl", "a", buffering=1)
 
     def log(self, record: dict[str, Any]) -> None:
         """Append one record (a step's metrics) to ``metrics.jsonl`` and flush it."""
-        self._metrics.write(json.dumps(_jsonable(record)) + "\n")
+        self._metrics.write(json.dumps(to_jsonable(record)) + "\n")
 
     def save_figure(self, name: str, fig) -> Path:
         """Save a matplotlib figure as ``figures/<name>.png`` and close it."""
@@ -105,11 +112,16 @@ class RunWriter:
         return path
 
     def save_state(self, name: str, state_dict: dict) -> Path:
-        """Save a model's state dict as ``weights/<name>.pt`` (load with ``weights_only=True``)."""
+        """Save a model's state dict as ``weights/<slug>.pt`` (load with ``weights_only=True``).
+
+        The file name is ``name`` made shell-friendly: runs of characters other than
+        letters, digits, ``.``, ``_`` and ``-`` become ``_`` (``"p=0.5"`` → ``p_0.5``).
+        """
         import io
 
         import torch
 
+        name = slug(name)
         (self.dir / "weights").mkdir(exist_ok=True)
         buf = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buf)
@@ -120,7 +132,7 @@ class RunWriter:
     def save_json(self, name: str, obj: Any) -> Path:
         """Save ``obj`` as ``<name>.json`` in the run directory."""
         path = self.dir / f"{name}.json"
-        _write_json(path, obj)
+        write_json(path, obj)
         return path
 
     def save_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -134,7 +146,7 @@ class RunWriter:
     def update_result(self, **fields: Any) -> None:
         """Merge ``fields`` into ``result.json`` and rewrite it."""
         self._result.update(fields)
-        _write_json(self.dir / "result.json", self._result)
+        write_json(self.dir / "result.json", self._result)
 
     def finish(self, status: str, *, reason: str | None = None, **fields: Any) -> None:
         """Close the metrics file and write the final ``result.json``."""
