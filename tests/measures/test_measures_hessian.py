@@ -23,7 +23,7 @@ def _vec(n: int, seed: int = 3) -> torch.Tensor:
     return torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-@pytest.mark.parametrize("method", ["fwd", "rev", "auto"])
+@pytest.mark.parametrize("method", ["fwd", "rev", "auto", "linearize"])
 def test_hvp_equals_full_hessian_times_v(method, make_mlp, make_data, exact_hessian):
     model, data = make_mlp(), make_data()
     H = exact_hessian(model, cross_entropy_loss, data)
@@ -46,8 +46,10 @@ def test_hvp_over_batches_is_size_weighted_average(make_mlp, make_data, exact_he
     batches = [(x[:7], y[:7]), (x[7:20], y[7:20]), (x[20:], y[20:])]
     H = exact_hessian(model, cross_entropy_loss, (x, y))  # the full-data Hessian
     v = _vec(H.shape[0])
-    torch.testing.assert_close(hvp(model, cross_entropy_loss, batches, v), H @ v,
-                               rtol=1e-10, atol=1e-12)
+    for method in ("fwd", "linearize"):
+        op = HessianOperator(model, cross_entropy_loss, batches, method=method)
+        for _ in range(2):  # the linearized traces are reused
+            torch.testing.assert_close(op.matvec(v), H @ v, rtol=1e-10, atol=1e-12)
     gen = (b for b in batches)  # a one-shot iterable works too
     torch.testing.assert_close(hvp(model, cross_entropy_loss, gen, v), H @ v,
                                rtol=1e-10, atol=1e-12)
@@ -81,7 +83,7 @@ def test_hvp_train_mode_batchnorm_keeps_buffers_and_mode(make_mlp, make_data, ex
     before = {n: b.clone() for n, b in model.named_buffers()}
     H = exact_hessian(model, cross_entropy_loss, data, train_mode=True, loop=True)
     v = _vec(H.shape[0])
-    for method in ("fwd", "rev"):
+    for method in ("fwd", "rev", "linearize"):
         hv = hvp(model, cross_entropy_loss, data, v, train_mode=True, method=method)
         torch.testing.assert_close(hv, H @ v, rtol=1e-10, atol=1e-12)
     assert not model.training

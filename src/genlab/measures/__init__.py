@@ -7,6 +7,8 @@ they use is the explicit ``train_mode`` argument. Stochastic estimates take a
 ``torch.Generator`` and return a record with a standard error.
 """
 
+from __future__ import annotations
+
 from ._func import (
     FunctionalLoss,
     accuracy,
@@ -18,7 +20,9 @@ from ._func import (
     select_params,
     unflatten,
 )
+from .critical import CriticalSamples, critical_samples, dispersion_index
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
+from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
     Interpolation,
     filter_normalized_direction,
@@ -35,6 +39,7 @@ from .sharpness import (
     filter_normalized_sharpness,
     pac_bayes_sigma,
 )
+from .store import WHAT, measure_run, model_from_state
 from .spectrum import (
     Eigen,
     Estimate,
@@ -49,40 +54,54 @@ from .spectrum import (
 )
 
 __all__ = [
+    "CriticalSamples",
     "Eigen",
     "Estimate",
     "Flatness",
     "FunctionalLoss",
+    "GaussNewtonOperator",
     "GradientMoments",
     "HOMOGENEOUS",
+    "HessianOperator",
     "Interpolation",
     "MatrixOperator",
     "Sharpness",
     "SpectralDensity",
+    "WHAT",
     "accuracy",
     "as_batches",
     "batch_size",
+    "critical_samples",
     "cross_entropy_loss",
     "default_inputs",
+    "dispersion_index",
     "epsilon_sharpness",
     "filter_normalized_direction",
     "filter_normalized_sharpness",
     "flatten",
+    "ggn_vp",
     "gradient_moments",
     "homogeneous_pairs",
     "hutchinson_trace",
     "hutchpp_trace",
+    "hvp",
     "interpolate",
     "lanczos",
     "loss_slice_1d",
     "loss_slice_2d",
+    "measure_run",
+    "model_from_state",
     "pac_bayes_sigma",
     "per_sample_grads",
     "per_sample_grads_loop",
     "power_iteration",
+    "psnr",
+    "psnr_y",
     "rescale_relu",
     "select_params",
     "spectral_density",
+    "ssim",
+    "to_hwc",
     "top_eigen",
     "unflatten",
 ]

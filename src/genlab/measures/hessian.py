@@ -15,13 +15,13 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.func import grad, jvp, vjp
+from torch.func import grad, jvp, linearize, vjp
 
 from ._func import Batch, FunctionalLoss, LossFn, Params, default_inputs, flatten, unflatten
 
 __all__ = ["GaussNewtonOperator", "HessianOperator", "ggn_vp", "hvp"]
 
-_METHODS = ("auto", "fwd", "rev")
+_METHODS = ("auto", "fwd", "rev", "linearize")
 
 
 def _dot(a: Params, b: Params) -> Tensor:
@@ -52,12 +52,14 @@ class _Operator:
 
     def apply(self, v: Params) -> Params:
         """The data-averaged product with a parameter-shaped dict ``v``."""
+        self.calls += 1
+        if len(self.loss.batches) == 1:
+            return self._product(self.loss.batches[0], v)
         out = {n: torch.zeros_like(p) for n, p in self.loss.params.items()}
         for w, batch in self.loss.weighted():
             prod = self._product(batch, v)
             for n in out:
                 out[n].add_(prod[n], alpha=w)
-        self.calls += 1
         return out
 
     def matvec(self, v: Tensor) -> Tensor:
@@ -79,8 +81,13 @@ class HessianOperator(_Operator):
         params: parameter subset (name, prefix or list) or ``None`` for all.
         inputs: ``inputs(batch)`` -> model input (default ``batch[0]``).
         train_mode: forward-pass mode used (batch norm / dropout).
-        method: ``"fwd"`` forward-over-reverse, ``"rev"`` reverse-over-reverse, or
-            ``"auto"``: forward-over-reverse, falling back to reverse on error.
+        method: ``"fwd"`` forward-over-reverse, ``"rev"`` reverse-over-reverse,
+            ``"auto"``: forward-over-reverse, falling back to reverse on error, or
+            ``"linearize"``: forward-over-reverse through ``torch.func.linearize``,
+            which traces each batch once (about 4 products' time) and keeps its
+            activations, after which a product costs about 2 gradients instead of
+            3: for iterative solvers (Lanczos, SLQ) when memory allows. The traced
+            products use the weights as they were at the first product.
 
     Attributes: ``dim`` (n), ``dtype``, ``device``, ``calls`` (products done).
     """
@@ -94,9 +101,14 @@ class HessianOperator(_Operator):
         super().__init__(model, loss_fn, data, params=params, inputs=inputs,
                          train_mode=train_mode)
         self.method = method
+        self._linearized: dict[int, Callable[[Params], Params]] = {}
 
     def _product(self, batch: Batch, v: Params) -> Params:
         f = lambda p: self.loss.loss(p, batch)  # noqa: E731
+        if self.method == "linearize":
+            if id(batch) not in self._linearized:
+                self._linearized[id(batch)] = linearize(grad(f), self.loss.params)[1]
+            return self._linearized[id(batch)](v)
         if self.method == "rev":
             return _hvp_rev(f, self.loss.params, v)
         try:

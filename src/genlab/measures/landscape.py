@@ -53,7 +53,8 @@ def filter_normalized_direction(model: nn.Module, *, generator: torch.Generator,
         g = torch.randn(w.shape, generator=generator, device=generator.device,
                         dtype=torch.float64).to(device=w.device, dtype=w.dtype)
         dims = tuple(range(1, w.ndim))
-        scale = w.norm(dim=dims, keepdim=True) / g.norm(dim=dims, keepdim=True).clamp_min(1e-30)
+        norm = lambda t: torch.linalg.vector_norm(t, dim=dims, keepdim=True)  # noqa: E731
+        scale = norm(w) / norm(g).clamp_min(1e-30)
         out[name] = g * scale  # (out, ...) filter-wise
     return out
 

@@ -66,8 +66,9 @@ def rescale_relu(model: nn.Module, first: str, second: str, alpha: float) -> nn.
     modules = dict(out.named_modules())
     for name in (first, second):
         if not isinstance(modules.get(name), _LAYERS):
+            layers = [n for n, m in modules.items() if isinstance(m, _LAYERS)]
             raise ValueError(f"{name!r} is not a Linear/Conv layer of the model; "
-                             f"layers are {[n for n, m in modules.items() if isinstance(m, _LAYERS)]}")
+                             f"allowed: {', '.join(layers)}")
     with torch.no_grad():
         modules[first].weight.mul_(alpha)
         if modules[first].bias is not None:

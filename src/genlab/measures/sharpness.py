@@ -49,7 +49,7 @@ class Sharpness:
 def epsilon_sharpness(model: nn.Module, loss_fn: LossFn, data: Any, *, epsilon: float = 1e-3,
                       subspace_dim: int | None = None,
                       generator: torch.Generator | None = None, max_iter: int = 10,
-                      method: str = "lbfgsb", **kwargs: Any) -> Sharpness:
+                      method: str = "lbfgsb", restarts: int = 1, **kwargs: Any) -> Sharpness:
     """Keskar et al.'s ε-sharpness of the loss at the model's weights w.
 
     φ = 100 · (max_{y ∈ C_ε} L(w + A y) − L(w)) / (1 + L(w)), with the box
@@ -61,10 +61,13 @@ def epsilon_sharpness(model: nn.Module, loss_fn: LossFn, data: Any, *, epsilon: 
             :class:`~genlab.measures.FunctionalLoss` (``params``, ``inputs``, ``train_mode``).
         epsilon: relative box size (Keskar uses 1e-3 and 5e-4).
         subspace_dim: p for a random subspace, ``None`` for the full space.
-        generator: source of A (needed only with ``subspace_dim``).
+        generator: source of A and of the start point, uniform in the box (a
+            start at w itself would stall where the gradient vanishes); default seed 0.
         max_iter: iterations of the maximizer (Keskar: 10 of L-BFGS-B).
         method: ``"lbfgsb"`` (scipy's bound-constrained L-BFGS-B) or ``"pgd"``
             (projected sign-gradient ascent with step = box/``max_iter``·2).
+        restarts: independent random starts; the maximization is non-convex and
+            each start may end at a different local maximum.
 
     Returns:
         :class:`Sharpness`; ``max_loss`` is the largest loss actually evaluated
@@ -73,11 +76,10 @@ def epsilon_sharpness(model: nn.Module, loss_fn: LossFn, data: Any, *, epsilon: 
     if method not in ("lbfgsb", "pgd"):
         raise ValueError(f"method must be 'lbfgsb' or 'pgd', got {method!r}")
     f = FunctionalLoss(model, loss_fn, data, **kwargs)
-    w = flatten(f.params).to(torch.float64)  # (n,)
+    w = flatten(f.params).to("cpu", torch.float64)  # (n,)
+    generator = generator or torch.Generator().manual_seed(0)
     A = None
     if subspace_dim is not None:
-        if generator is None:
-            raise ValueError("a random subspace (subspace_dim) needs a generator")
         A = torch.randn(f.dim, subspace_dim, generator=generator, dtype=torch.float64)  # (n, p)
         center = torch.linalg.pinv(A) @ w  # (p,)
     else:
@@ -88,26 +90,31 @@ def epsilon_sharpness(model: nn.Module, loss_fn: LossFn, data: Any, *, epsilon: 
     def neg_loss_and_grad(y: np.ndarray) -> tuple[float, np.ndarray]:
         y_t = torch.from_numpy(y)
         shift = y_t if A is None else A @ y_t  # (n,)
-        point = unflatten((w + shift).to(f.dtype), f.params)
+        point = unflatten((w + shift).to(f.device, f.dtype), f.params)
         value, g = f.value_and_grad(point)
         best["loss"] = max(best["loss"], value)
         g = flatten(g).to(torch.float64).cpu()
         return -value, -(g if A is None else A.T @ g).numpy()
 
     loss0 = f.value()
-    y0 = np.zeros_like(bound)
-    if method == "lbfgsb":
-        scipy.optimize.minimize(neg_loss_and_grad, y0, jac=True, method="L-BFGS-B",
-                                bounds=scipy.optimize.Bounds(-bound, bound),
-                                options={"maxiter": max_iter})
-    else:
-        y = y0
-        for _ in range(max_iter):
-            _, g = neg_loss_and_grad(y)
-            y = np.clip(y - 2 * bound / max_iter * np.sign(g), -bound, bound)
-        neg_loss_and_grad(y)
+    for _ in range(restarts):
+        u = torch.rand(len(bound), generator=generator, dtype=torch.float64)
+        _maximize(neg_loss_and_grad, (2 * u - 1).numpy() * bound, bound, method, max_iter)
     value = 100 * (best["loss"] - loss0) / (1 + loss0)
     return Sharpness(value, loss0, best["loss"], epsilon, len(bound))
+
+
+def _maximize(fun: Any, y0: np.ndarray, bound: np.ndarray, method: str, max_iter: int) -> None:
+    if method == "lbfgsb":
+        scipy.optimize.minimize(fun, y0, jac=True, method="L-BFGS-B",
+                                bounds=scipy.optimize.Bounds(-bound, bound),
+                                options={"maxiter": max_iter})
+        return
+    y = y0
+    for _ in range(max_iter):
+        _, g = fun(y)
+        y = np.clip(y - 2 * bound / max_iter * np.sign(g), -bound, bound)
+    fun(y)
 
 
 @dataclass

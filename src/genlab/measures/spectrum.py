@@ -76,16 +76,18 @@ def _randn(n: int, generator: torch.Generator, op: Any) -> Tensor:
 
 
 def lanczos(op: Any, v0: Tensor, steps: int, tol: float = 0.0, top: int = 0,
-            ) -> tuple[Tensor, Tensor, Tensor]:
+            criterion: str = "residual") -> tuple[Tensor, Tensor, Tensor]:
     """Lanczos tridiagonalization with full reorthogonalization (Paige 1972).
 
     Args:
         op: symmetric operator or matrix.
         v0: start vector (n,), normalized here.
         steps: maximum number of Lanczos steps m.
-        tol: if > 0, stop once the ``top`` largest Ritz values have residual
-            β_j·|s_j| ≤ tol·|θ|.
+        tol: if > 0, stop once the ``top`` largest Ritz values θ pass the test.
         top: how many Ritz values the stopping test watches.
+        criterion: ``"residual"``: ‖Au − θu‖ = β_j·|s_j| ≤ tol·|θ| (then the
+            eigenvalue error is O(tol²)); ``"change"``: θ moved by ≤ tol·|θ| since
+            the previous step (the test PyHessian applies to power iteration).
 
     Returns:
         ``alpha`` (m,), ``beta`` (m−1,) of the tridiagonal T (float64) and the
@@ -97,6 +99,7 @@ def lanczos(op: Any, v0: Tensor, steps: int, tol: float = 0.0, top: int = 0,
     Q[0] = v0 / v0.norm()
     alpha: list[float] = []
     beta: list[float] = []
+    previous: list[Tensor] = []
     for j in range(steps):
         w = op.matvec(Q[j])  # (n,)
         alpha.append(float(torch.dot(w, Q[j])))
@@ -105,7 +108,7 @@ def lanczos(op: Any, v0: Tensor, steps: int, tol: float = 0.0, top: int = 0,
         b = float(w.norm())
         if j + 1 == steps or b <= 1e-12 * max(abs(a) for a in alpha):
             break
-        if tol > 0 and j + 1 >= top and _converged(alpha, beta, b, top, tol):
+        if tol > 0 and j + 1 >= top and _converged(alpha, beta, b, top, tol, criterion, previous):
             break
         beta.append(b)
         if j + 1 == Q.shape[0]:
@@ -120,23 +123,29 @@ def _tridiag(alpha: Tensor, beta: Tensor) -> Tensor:
     return torch.diag(alpha) + torch.diag(beta, 1) + torch.diag(beta, -1)
 
 
-def _converged(alpha: list[float], beta: list[float], b: float, top: int, tol: float) -> bool:
+def _converged(alpha: list[float], beta: list[float], b: float, top: int, tol: float,
+               criterion: str, previous: list[Tensor]) -> bool:
     theta, s = torch.linalg.eigh(_tridiag(torch.tensor(alpha, dtype=torch.float64),
                                           torch.tensor(beta, dtype=torch.float64)))
-    res = b * s[-1, -top:].abs()
-    return bool((res <= tol * theta[-top:].abs().clamp_min(1e-300)).all())
+    scale = tol * theta[-top:].abs().clamp_min(1e-300)
+    if criterion == "residual":
+        return bool((b * s[-1, -top:].abs() <= scale).all())
+    done = bool(previous) and bool(((theta[-top:] - previous[-1]).abs() <= scale).all())
+    previous.append(theta[-top:])
+    return done
 
 
 def top_eigen(op: Any, k: int = 1, *, generator: torch.Generator | None = None,
-              tol: float = 1e-8, max_steps: int = 200) -> Eigen:
+              tol: float = 1e-8, max_steps: int = 200, criterion: str = "residual") -> Eigen:
     """The k algebraically largest eigenpairs by Lanczos with reorthogonalization.
 
     Args:
         op: symmetric operator or matrix (n, n).
         k: number of eigenpairs.
         generator: source of the random start vector (default: seed 0).
-        tol: relative residual at which the top-k Ritz values are accepted.
+        tol: relative tolerance at which the top-k Ritz values are accepted.
         max_steps: maximum Lanczos steps (capped at n).
+        criterion: ``"residual"`` or ``"change"`` (see :func:`lanczos`).
 
     Returns:
         :class:`Eigen`, values in decreasing order.
@@ -144,8 +153,11 @@ def top_eigen(op: Any, k: int = 1, *, generator: torch.Generator | None = None,
     op = _op(op)
     if not 1 <= k <= op.dim:
         raise ValueError(f"k must be in [1, {op.dim}], got {k}")
+    if criterion not in ("residual", "change"):
+        raise ValueError(f"criterion must be 'residual' or 'change', got {criterion!r}")
     generator = generator or torch.Generator().manual_seed(0)
-    alpha, beta, Q = lanczos(op, _randn(op.dim, generator, op), max(max_steps, k), tol, k)
+    alpha, beta, Q = lanczos(op, _randn(op.dim, generator, op), max(max_steps, k), tol, k,
+                              criterion)
     theta, s = torch.linalg.eigh(_tridiag(alpha, beta))
     values = theta.flip(0)[:k]  # (k,)
     vectors = (s.flip(1)[:, :k].T.to(Q.dtype)) @ Q  # (k, n)

@@ -1,0 +1,55 @@
+"""Smoke run of the flatness experiment (Keskar 2017, Dinh 2017) on its quick profile."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from genlab.experiments import resolve_config, run_experiment
+from genlab.experiments.flatness import EXPERIMENT, build_model
+
+_OPS = {"<=": lambda v, t: v <= t, ">=": lambda v, t: v >= t}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # oversubscribed 2-core machine: one thread is far faster
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory, _one_thread):
+    cfg = resolve_config(EXPERIMENT, "quick", {})
+    return run_experiment(EXPERIMENT, cfg, tmp_path_factory.mktemp("runs"))
+
+
+def test_quick_run_is_complete(record):
+    assert record.status == "ok"
+    assert {p.stem for p in record.figures} == {"interpolation", "spectral_density",
+                                                "rescaling", "sb_vs_lb"}
+    for name in ("small_batch", "large_batch"):  # weights load back into the architecture
+        state = torch.load(record.dir / "weights" / f"{name}.pt", weights_only=True)
+        build_model(record.config, 0).load_state_dict(state)
+        for key in ("lambda_max", "trace", "eps_sharpness", "fn_sharpness", "test_acc"):
+            assert math.isfinite(record.data["measures"][name][key])
+    assert len(record.data["rescaling"]) == len(record.config["alphas"])
+    assert {"small_batch_density", "large_batch_grid"} <= set(record.arrays)
+
+
+def test_claims_are_measured(record):
+    claims = record.result["claims"]
+    assert [c["name"] for c in claims] == ["lb_sharper", "lb_generalizes_worse",
+                                           "rescaling_keeps_function", "naive_sharpness_moves",
+                                           "invariant_measure_fixed"]
+    for c in claims:  # verdicts are computed from the values, whatever they are
+        assert c["passed"] == _OPS[c["op"]](c["value"], c["threshold"])
+
+
+def test_rejects_alphas_without_one(tmp_path):
+    cfg = resolve_config(EXPERIMENT, "quick", {"alphas": "[0.1, 10, 100]"})
+    with pytest.raises(ValueError, match="alphas"):
+        run_experiment(EXPERIMENT, cfg, tmp_path)

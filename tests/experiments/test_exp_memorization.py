@@ -1,0 +1,87 @@
+"""Smoke run of the memorization experiment (Zhang et al. 2017) on its quick profile."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from genlab.data import load_dataset
+from genlab.experiments import resolve_config, run_experiment
+from genlab.experiments.memorization import EXPERIMENT, _variants
+from genlab.models import MLP, MnistCNN
+from genlab.runs import slug
+
+_OPS = {"<=": lambda v, t: v <= t, ">=": lambda v, t: v >= t}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # oversubscribed 2-core machine: one thread is far faster
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory, _one_thread):
+    cfg = resolve_config(EXPERIMENT, "quick", {})
+    return run_experiment(EXPERIMENT, cfg, tmp_path_factory.mktemp("runs"))
+
+
+def test_quick_run_is_complete(record):
+    assert record.status == "ok"
+    for f in ("config.json", "metrics.jsonl", "result.json", "data.json"):
+        assert (record.dir / f).is_file()
+    names = {p.stem for p in record.figures}
+    assert names == {"learning_curves", "corruption", "regularization"}
+    cfg = EXPERIMENT.config(**record.config)
+    variants = [v.name for v in _variants(cfg)]
+    assert {r["variant"] for r in record.metrics} == set(variants)
+    for v in variants:  # final weights load back into the right architecture
+        state = torch.load(record.dir / "weights" / f"{slug(v)}.pt", weights_only=True)
+        model = MLP(784, [cfg.mlp_hidden], 10) if v.startswith("mlp") else MnistCNN(
+            dropout=cfg.dropout if v.startswith("dropout") else 0.0)
+        model.load_state_dict(state)
+
+
+def test_claims_are_measured(record):
+    claims = record.result["claims"]
+    assert len(claims) == 9
+    for c in claims:
+        assert isinstance(c["passed"], bool) and math.isfinite(c["value"]), c
+        assert c["passed"] == _OPS[c["op"]](c["value"], c["threshold"])
+
+
+def test_time_to_fit_is_first_epoch_reaching_target(record):
+    for name, r in record.data["runs"].items():
+        accs = [h["train_acc"] for h in r["history"]]
+        reached = [i for i, a in enumerate(accs) if a >= record.config["fit_accuracy"]]
+        fit = r["time_to_fit"]
+        if reached:
+            assert fit == reached[0] == len(accs) - 1  # training stops once fitted
+        else:
+            assert fit == "nan" and len(accs) == record.config["max_epochs"] + 1
+
+
+def test_test_labels_stay_true_and_corruption_is_nested():
+    from genlab.experiments._memo import variant_data
+
+    class Ctx:  # the two Context methods variant_data uses
+        device = torch.device("cpu")
+
+        def generator(self, *names):
+            return torch.Generator().manual_seed(hash(names) % 1000)
+
+    ds = load_dataset("mnist", n_train=500, n_test=100)
+    by_p = {}
+    for p in (0.0, 0.4, 1.0):
+        v = _variants(resolve_config(EXPERIMENT, "quick", {"corruption": [0.0, 0.4, 1.0]}))
+        v = next(x for x in v if x.name == f"p={p:g}")
+        x, y, xt, yt = variant_data(v, ds, Ctx())
+        assert torch.equal(yt, ds.y_test) and torch.equal(x, ds.x_train)
+        by_p[p] = y != ds.y_train
+    assert not by_p[0.0].any()
+    assert (by_p[0.4] <= by_p[1.0]).all()  # nested corruption
+    assert 0.85 < float(by_p[1.0].float().mean()) < 0.95  # ≈ 1 − 1/K of labels change

@@ -1,0 +1,132 @@
+"""The vmapped seed ensemble against training each member alone."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from genlab.models import MLP, MnistCNN
+from genlab.train.ensemble import (Ensemble, choose_method, evaluate_ensemble, make_ensemble,
+                                   train_ensemble, train_seeds)
+from genlab.train.loop import make_optimizer, train
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors on a shared 2-core machine
+    yield
+    torch.set_num_threads(threads)
+
+
+def _data(n=37, d=6, k=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g, dtype=torch.float64)  # (N, D)
+    y = torch.randint(0, k, (n,), generator=g)  # (N,)
+    return x, y
+
+
+def _make(seed: int) -> nn.Module:
+    return MLP(6, [8, 5], 3, seed=seed).double()
+
+
+def _gens(seeds):
+    return [torch.Generator().manual_seed(100 + s) for s in seeds]
+
+
+@pytest.mark.parametrize("opt,batch,epochs,wd", [("adam", 8, 2, 0.0), ("momentum", 5, 1.5, 1e-3),
+                                                  ("sgd", None, 3, 0.0)])
+def test_members_match_separate_runs(opt, batch, epochs, wd):
+    x, y = _data()
+    seeds = [3, 7, 11]
+    ens = make_ensemble(_make, seeds)
+    recs = train_ensemble(ens, x, y, generators=_gens(seeds), optimizer=opt, lr=0.05,
+                          weight_decay=wd, epochs=epochs, batch_size=batch,
+                          eval_sets={"train": (x, y)})
+    for r, (seed, g) in enumerate(zip(seeds, _gens(seeds))):
+        model = _make(seed)
+        alone = train(model, x, y, optimizer=make_optimizer(model.parameters(), opt, 0.05,
+                                                             weight_decay=wd),
+                      epochs=epochs, batch_size=batch, generator=g, eval_sets={"train": (x, y)})
+        for k, v in model.state_dict().items():
+            torch.testing.assert_close(ens.state_dict(r)[k], v, rtol=1e-10, atol=1e-10)
+        assert [a["step"] for a in alone] == [b["step"] for b in recs]
+        for a, b in zip(alone, recs):
+            assert b["train_loss"][r] == pytest.approx(a["train_loss"], rel=1e-9)
+            assert b["train_acc"][r] == pytest.approx(a["train_acc"])
+    # the members really differ (own init, own order)
+    assert not torch.allclose(ens.state_dict(0)["1.weight"], ens.state_dict(1)["1.weight"])
+
+
+def test_float32_members_match_within_float_tolerance():
+    x, y = _data(n=50)
+    x = x.float()
+    make = lambda s: MLP(6, [32], 3, seed=s)  # noqa: E731
+    seeds = [0, 1, 2]
+    ens, _ = train_seeds(make, seeds, x, y, generators=_gens(seeds), method="vmap",
+                         batch_size=8, epochs=2, lr=1e-2)
+    for r, seed in enumerate(seeds):
+        model = make(seed)
+        train(model, x, y, optimizer=make_optimizer(model.parameters(), "adam", 1e-2),
+              epochs=2, batch_size=8, generator=_gens(seeds)[r])
+        for k, v in model.state_dict().items():
+            torch.testing.assert_close(ens.state_dict(r)[k], v, rtol=1e-4, atol=1e-5)
+
+
+def test_train_seeds_methods_agree():
+    x, y = _data(n=30)
+    seeds = [0, 1]
+    out = {m: train_seeds(_make, seeds, x, y, generators=_gens(seeds), method=m, batch_size=7,
+                          epochs=2, eval_sets={"train": (x, y)}) for m in ("vmap", "sequential")}
+    (ev, rv), (es, rs) = out["vmap"], out["sequential"]
+    assert len(rv) == len(rs) == 3
+    for a, b in zip(rv, rs):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-9)
+    for r in range(2):
+        for k, v in es.state_dict(r).items():
+            torch.testing.assert_close(ev.state_dict(r)[k], v)
+
+
+def test_forward_member_and_evaluate_match_the_module():
+    x, y = _data()
+    ens = make_ensemble(_make, [4, 5])
+    out = ens(x)  # (R, N, K)
+    assert out.shape == (2, len(x), 3)
+    for r, seed in enumerate([4, 5]):
+        model = _make(seed)
+        torch.testing.assert_close(out[r], model(x).detach())
+        torch.testing.assert_close(ens.member(r)(x), model(x))
+        ev = evaluate_ensemble(ens, x, y, batch_size=10)
+        loss = nn.functional.cross_entropy(model(x), y).detach()
+        assert float(ev["loss"][r]) == pytest.approx(float(loss), rel=1e-10)
+        assert float(ev["acc"][r]) == pytest.approx(float((model(x).argmax(1) == y).double().mean()))
+    sd = ens.state_dict(0)
+    assert all(v.is_contiguous() and v.untyped_storage().nbytes() == v.nbytes for v in sd.values())
+
+
+def test_dropout_members_draw_their_own_masks():
+    x, _ = _data()
+    ens = make_ensemble(lambda s: MLP(6, [64], 3, seed=0, dropout=0.5).double(), [0, 0])
+    out = ens(x, train=True)  # same weights, different masks
+    assert not torch.allclose(out[0], out[1])
+    torch.testing.assert_close(ens(x)[0], ens(x)[1])  # eval mode: no dropout
+
+
+def test_errors_and_choice():
+    x, y = _data()
+    with pytest.raises(ValueError, match="generator"):
+        train_ensemble(make_ensemble(_make, [0, 1]), x, y, generators=_gens([0]))
+    with pytest.raises(ValueError, match="method"):
+        train_seeds(_make, [0], x, y, generators=_gens([0]), method="magic")
+    with pytest.raises(ValueError, match="batch norm"):
+        bn = make_ensemble(lambda s: MLP(6, [4], 3, seed=s, batch_norm=True).double(), [0, 1])
+        train_ensemble(bn, x, y, generators=_gens([0, 1]))
+    with pytest.raises(ValueError, match="seed"):
+        make_ensemble(_make, [])
+    assert choose_method(_make(0), 1) == "sequential"
+    assert choose_method(_make(0), 100) == "vmap"
+    assert choose_method(MLP(6, [4], 3, batch_norm=True), 100) == "sequential"
+    assert choose_method(MnistCNN(), 16, "cpu") == "sequential"  # big member: cache-bound
+    assert choose_method(MnistCNN(), 16, "cuda") == "vmap"
+    assert isinstance(make_ensemble(_make, [0]), Ensemble)
