@@ -1,8 +1,4 @@
-"""Shared helpers (small float64 networks, data, exact Hessians) of the measure tests.
-
-The tests use tiny tensors: one intra-op thread avoids oversubscription on the
-shared 2-core machine (30× slower otherwise); it is restored after each test.
-"""
+"""Shared helpers (small float64 networks, data, exact Hessians) of the measure tests."""
 
 from __future__ import annotations
 
@@ -12,14 +8,6 @@ import torch
 from genlab.measures import flatten, select_params, unflatten
 from genlab.measures._func import FunctionalLoss
 from genlab.models import MLP
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _make_data(seed: int = 0, n: int = 24, d: int = 5, classes: int = 3):

@@ -12,14 +12,6 @@ from genlab.train.ensemble import (Ensemble, choose_method, evaluate_ensemble, m
 from genlab.train.loop import make_optimizer, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors on a shared 2-core machine
-    yield
-    torch.set_num_threads(threads)
-
-
 def _data(n=37, d=6, k=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d, generator=g, dtype=torch.float64)  # (N, D)

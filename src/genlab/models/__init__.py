@@ -2,5 +2,7 @@
 
 from .cnn import MnistCNN, seeded
 from .mlp import MLP
+from .skip import SkipNet, noise_input
+from .vgg import VGG16, VGG16_LAYERS
 
-__all__ = ["MLP", "MnistCNN", "seeded"]
+__all__ = ["MLP", "VGG16", "VGG16_LAYERS", "MnistCNN", "SkipNet", "noise_input", "seeded"]

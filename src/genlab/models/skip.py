@@ -76,10 +76,11 @@ class SkipNet(nn.Module):
             self.skip = nn.ModuleList(
                 nn.Sequential(*_conv_bn_act(c_in, s, 1)) if s else nn.Identity()
                 for c_in in ins)
+            deeper = chans[1:] + chans[-1:]  # channels arriving from below each level
             self.up = nn.ModuleList(
-                nn.Sequential(nn.BatchNorm2d(s + c), *_conv_bn_act(s + c, c, k, padding=pad),
+                nn.Sequential(nn.BatchNorm2d(s + d), *_conv_bn_act(s + d, c, k, padding=pad),
                               *_conv_bn_act(c, c, 1))
-                for c in chans)
+                for c, d in zip(chans, deeper))
             self.head = nn.Conv2d(chans[0], out_channels, 1)
 
     def forward(self, z: Tensor) -> Tensor:

@@ -8,6 +8,8 @@ Every function takes and returns (C, H, W) float tensors in [0, 1] on the CPU.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -29,18 +31,20 @@ def denoise_baselines(noisy: Tensor, sigma: float) -> dict[str, Tensor]:
     """TV, wavelet and NL-means denoisings of ``noisy`` given the noise std ``sigma``.
 
     Parameters are fixed rules, not tuned on the clean image: TV weight = σ;
-    wavelet BayesShrink with σ; NL-means with h = 0.8σ, 5×5 patches, 13×13 search.
+    wavelet BayesShrink with σ (only when PyWavelets is installed); NL-means with
+    h = 0.8σ, 5×5 patches, 13×13 search.
     """
     from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 
     x = _hwc(noisy)
-    return {
-        "tv": _chw(denoise_tv_chambolle(x, weight=sigma, channel_axis=-1)),
-        "wavelet": _chw(denoise_wavelet(x, sigma=sigma, channel_axis=-1, method="BayesShrink",
-                                        mode="soft", rescale_sigma=True)),
-        "nl_means": _chw(denoise_nl_means(x, h=0.8 * sigma, sigma=sigma, patch_size=5,
-                                          patch_distance=6, fast_mode=True, channel_axis=-1)),
-    }
+    out = {"tv": _chw(denoise_tv_chambolle(x, weight=sigma, channel_axis=-1))}
+    if importlib.util.find_spec("pywt") is not None:  # PyWavelets is optional in skimage
+        out["wavelet"] = _chw(denoise_wavelet(x, sigma=sigma, channel_axis=-1,
+                                              method="BayesShrink", mode="soft",
+                                              rescale_sigma=True))
+    out["nl_means"] = _chw(denoise_nl_means(x, h=0.8 * sigma, sigma=sigma, patch_size=5,
+                                            patch_distance=6, fast_mode=True, channel_axis=-1))
+    return out
 
 
 def inpaint_biharmonic(img: Tensor, mask: Tensor) -> Tensor:

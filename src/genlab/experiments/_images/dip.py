@@ -26,7 +26,8 @@ class EsWmv:
 
     ``update`` returns VAR_t once W outputs were seen. The rule's pick is the
     iterate at the smallest VAR; it "stops" once VAR has not improved for
-    ``patience`` iterations (Wang et al.'s ES-WMV).
+    ``patience`` iterations (Wang et al.'s ES-WMV); the pick is frozen from then on,
+    while VAR itself keeps being reported.
     """
 
     def __init__(self, window: int, patience: int):
@@ -40,7 +41,7 @@ class EsWmv:
         if len(self.recent) < self.window:
             return None
         var = float(torch.stack(tuple(self.recent)).var(0, unbiased=False).mean())
-        if var < self.best_var:
+        if self.stop_iter is None and var < self.best_var:
             self.best_var, self.best_iter, self.image = var, t, out.detach().clone()
         elif self.stop_iter is None and t - self.best_iter >= self.patience:
             self.stop_iter = t
@@ -100,7 +101,8 @@ def fit_dip(net: nn.Module, z: Tensor, target: Tensor, *, iterations: int, lr: f
     es = EsWmv(es_window, es_patience) if es_window else None
     net.train()
     for t in track(range(1, iterations + 1), f"DIP {tag}", iterations):
-        zt = z + jitter * torch.randn(z.shape, generator=generator, device=z.device) if jitter else z
+        zt = (z + jitter * torch.randn(z.shape, generator=generator, device=z.device)
+              if jitter else z)  # (1, C_z, H, W)
         out = net(zt)  # (1, C, H, W)
         pred = degrade(out) if degrade is not None else out
         err = (pred - target) ** 2 if mask is None else ((pred - target) * mask) ** 2
@@ -114,7 +116,7 @@ def fit_dip(net: nn.Module, z: Tensor, target: Tensor, *, iterations: int, lr: f
         if t in snapshots:
             res.snapshots[t] = out[0].cpu()
         if score is not None and (t % eval_every == 0 or t == iterations):
-            _evaluate(res, t, float(loss), out, avg, var, score, log, tag)
+            _evaluate(res, t, float(loss.detach()), out, avg, var, score, log, tag)
     res.final, res.final_ema = out[0].cpu(), avg[0].cpu()
     if es is not None and es.image is not None:
         res.es, res.es_stop = (es.best_iter, es.image[0].cpu()), es.stop_iter
