@@ -20,29 +20,12 @@ import statistics
 import time
 
 import torch
+from _timing import side_by_side, sync
 
 from genlab.measures import HessianOperator, cross_entropy_loss, power_iteration, top_eigen
 from genlab.models import MnistCNN
 
 
-def _sync() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def side_by_side(fns: dict, repeats: int) -> dict:
-    """Median seconds of each zero-argument function, timed round-robin (one call of
-    each per round) so that load from other processes hits them alike."""
-    fns = {k: (lambda fn=fn: (fn(), _sync())) for k, fn in fns.items()}
-    for fn in fns.values():
-        fn()  # warm-up
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def mnist_batch(n: int, seed: int = 0):
@@ -132,7 +115,7 @@ def bench_top_eigen(model, batch, seeds: int, tol: float) -> None:
         for name, fn in methods.items():
             t = time.perf_counter()
             lam = float(fn(seed))
-            _sync()
+            sync()
             rows[name][0].append(time.perf_counter() - t)
             rows[name][1].append(abs(lam - ref) / abs(ref))
     print(f"\nTop eigenvalue, tol {tol:g}, {seeds} start vectors; reference λ_max = {ref:.6g} "

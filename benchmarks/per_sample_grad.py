@@ -11,26 +11,13 @@ Run: ``.venv/bin/python benchmarks/per_sample_grad.py [--batch 256] [--repeats 5
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from _timing import side_by_side
 
 from genlab.measures import cross_entropy_loss, per_sample_grads, per_sample_grads_loop
 from genlab.models import MLP, MnistCNN
 
-
-def side_by_side(fns: dict, repeats: int) -> dict:
-    """Median seconds of each zero-argument function, timed round-robin."""
-    for fn in fns.values():
-        fn()  # warm-up
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def plain_loop(model, batch):
@@ -45,10 +32,6 @@ def plain_loop(model, batch):
     return torch.stack(out)  # (B, P)
 
 
-def x_device(batch) -> torch.device:
-    return batch[0].device
-
-
 def bench(name: str, model, batch, repeats: int, chunk: int | None) -> None:
     fns = {
         "python loop (backward)": lambda: plain_loop(model, batch),
@@ -57,8 +40,6 @@ def bench(name: str, model, batch, repeats: int, chunk: int | None) -> None:
         "genlab per_sample_grads (vmap)": lambda: per_sample_grads(
             model, cross_entropy_loss, batch, chunk_size=chunk),
     }
-    sync = torch.cuda.synchronize if x_device(batch).type == "cuda" else (lambda: None)
-    fns = {k: (lambda fn=fn: (fn(), sync())) for k, fn in fns.items()}
     fast = per_sample_grads(model, cross_entropy_loss, batch, chunk_size=chunk)
     G = torch.cat([t.reshape(len(batch[0]), -1) for t in fast.values()], 1)
     ref = plain_loop(model, batch)
