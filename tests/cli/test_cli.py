@@ -65,3 +65,21 @@ def test_run_show_report_end_to_end(tmp_path):
     page = (report / "index.html").read_text()
     assert "Under/over-fitting and weight decay" in page and "Not run yet" in page
     assert (report / "figures" / "regularization" / "error_vs_degree.png").is_file()
+
+
+def test_measure_command(tmp_path):
+    import torch
+
+    from genlab.models import MLP
+    from genlab.runs import RunWriter
+
+    w = RunWriter(tmp_path, "toy", {"seed": 0, "n_train": 64, "n_test": 10}, seed=0,
+                  device="cpu")
+    w.save_state("mlp", MLP(784, [8], 10).state_dict())
+    w.finish("ok")
+    bad = runner.invoke(app, ["measure", str(w.dir), "--what", "curvature"])
+    _one_line_error(bad, "unknown measure 'curvature'", "allowed: hessian")
+    ok = runner.invoke(app, ["measure", str(w.dir), "--what", "noise", "--n-samples", "32"])
+    assert ok.exit_code == 0, ok.output
+    assert "trace_cov" in ok.output and (w.dir / "measures" / "noise.json").is_file()
+    assert torch.load(w.dir / "weights" / "mlp.pt", weights_only=True)  # left in place
