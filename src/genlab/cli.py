@@ -21,7 +21,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -89,7 +89,12 @@ def run(
         except KeyboardInterrupt:
             _fail("interrupted; what was written is kept")
         except (GenlabError, ValueError, FileNotFoundError) as e:
-            err.print(f"[bold red]error:[/] {exp.name}: {e}", highlight=False)
+            err.print(f"[bold red]error:[/] {exp.name}: {escape(str(e))}", highlight=False)
+            failed.append(exp.name)
+            continue
+        except Exception as e:  # a bug: keep going with the other experiments
+            err.print(f"[bold red]error:[/] {exp.name} crashed: {type(e).__name__}: "
+                      f"{escape(str(e))} (traceback in its result.json)", highlight=False)
             failed.append(exp.name)
             continue
         _print_claims(record)

@@ -83,3 +83,25 @@ def test_measure_command(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "trace_cov" in ok.output and (w.dir / "measures" / "noise.json").is_file()
     assert torch.load(w.dir / "weights" / "mlp.pt", weights_only=True)  # left in place
+
+
+def test_diverging_run_fails_cleanly_and_keeps_its_record(tmp_path, monkeypatch):
+    import genlab.experiments as experiments
+    from genlab.errors import Diverged
+    from genlab.experiments import Experiment, ExperimentConfig
+    from genlab.runs import list_runs
+
+    def run(cfg, ctx):
+        ctx.log({"step": 0, "loss": 1.0})
+        raise Diverged("loss became nan at step 3 (lr too large?)")
+
+    toy = Experiment(name="toy", title="Toy", section="0", claim="diverges",
+                     config=ExperimentConfig, profiles={"quick": {}}, run=run,
+                     figures=lambda record: {})
+    monkeypatch.setattr(experiments, "available", lambda: ["toy"])
+    monkeypatch.setattr(experiments, "get", lambda name: toy)
+    result = runner.invoke(app, ["run", "toy", "--out", str(tmp_path)])
+    _one_line_error(result, "toy: loss became nan at step 3")
+    (record,) = list_runs(tmp_path)
+    assert record.status == "failed" and "nan" in record.result["reason"]
+    assert record.metrics == [{"step": 0, "loss": 1.0}]

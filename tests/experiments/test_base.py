@@ -87,6 +87,7 @@ def test_failed_run_keeps_metrics_and_reason(tmp_path):
 
     record = load_run(run_dir)
     assert record.status == "failed" and "boom" in record.result["reason"]
+    assert "RuntimeError: boom" in record.result["traceback"]
     assert record.metrics == [{"step": 0, "value": 1.0}]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +228,8 @@ def run_experiment(exp: Experiment, config: ExperimentConfig, out: Path | str = 
         writer.finish("interrupted", reason="interrupted by the user (Ctrl-C)")
         raise
     except BaseException as e:
-        writer.finish("failed", reason=f"{type(e).__name__}: {e}")
+        writer.finish("failed", reason=f"{type(e).__name__}: {e}",
+                      traceback=traceback.format_exc())
         raise
     writer.finish("ok", figures=names)
     return load_run(writer.dir)
