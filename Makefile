@@ -8,6 +8,8 @@ TORCH ?= $(or $(firstword $(wildcard /opt/wheels/torch-2.13.0*.whl)),torch==2.13
 PROFILE ?= quick
 DEVICE ?= cpu
 RUNS ?= runs
+# THREADS=1 runs torch single-threaded (much faster on a machine busy with other work)
+THREADS ?=
 STAMP := $(VENV)/.installed
 
 .PHONY: install lecture test test-all bench clean
@@ -24,7 +26,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 lecture: install
-	$(BIN)/genlab run all --profile $(PROFILE) --device $(DEVICE) --out $(RUNS); \
+	$(BIN)/genlab run all --profile $(PROFILE) --device $(DEVICE) --out $(RUNS) \
+		$(if $(THREADS),--threads $(THREADS)); \
 	status=$$?; $(BIN)/genlab report --runs $(RUNS) --out report && exit $$status
 
 test: install

@@ -65,9 +65,17 @@ def run(
     seed: Annotated[Optional[int], typer.Option(help="run seed")] = None,
     device: Annotated[Optional[str], typer.Option(help="cpu | cuda | cuda:N")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="run store directory")] = Path("runs"),
+    threads: Annotated[Optional[int], typer.Option(
+        min=1, help="CPU threads for torch (default: torch's choice; 1 is faster on a "
+        "busy machine)")] = None,
 ) -> None:
     """Run one experiment (or all) and store it under --out."""
+    import torch
+
     from .experiments import available, get, resolve_config, run_experiment
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     overrides: dict[str, object] = _parse_sets(set_ or [])
     if seed is not None:
