@@ -8,7 +8,7 @@ import torch
 
 from genlab.data import load_dataset
 from genlab.experiments import resolve_config, run_experiment
-from genlab.experiments.memorization import EXPERIMENT, _variants
+from genlab.experiments.memorization import EXPERIMENT, _variants, budget
 from genlab.models import MLP, MnistCNN
 from genlab.runs import slug
 
@@ -43,6 +43,8 @@ def test_claims_are_measured(record, check_claims):
 
 
 def test_time_to_fit_is_first_epoch_reaching_target(record):
+    cfg = EXPERIMENT.config(**record.config)
+    budgets = {v.name: budget(cfg, v) for v in _variants(cfg)}
     for name, r in record.data["runs"].items():
         accs = [h["train_acc"] for h in r["history"]]
         reached = [i for i, a in enumerate(accs) if a >= record.config["fit_accuracy"]]
@@ -50,7 +52,7 @@ def test_time_to_fit_is_first_epoch_reaching_target(record):
         if reached:
             assert fit == reached[0] == len(accs) - 1  # training stops once fitted
         else:
-            assert fit == "nan" and len(accs) == record.config["max_epochs"] + 1
+            assert fit == "nan" and len(accs) == budgets[name] + 1
 
 
 def test_test_labels_stay_true_and_corruption_is_nested():
@@ -73,3 +75,12 @@ def test_test_labels_stay_true_and_corruption_is_nested():
     assert not by_p[0.0].any()
     assert (by_p[0.4] <= by_p[1.0]).all()  # nested corruption
     assert 0.85 < float(by_p[1.0].float().mean()) < 0.95  # ≈ 1 − 1/K of labels change
+
+
+def test_regularizer_variants_get_their_own_budget():
+    cfg = resolve_config(EXPERIMENT, "default", {"max_epochs": 7, "reg_max_epochs": 11})
+    got = {v.name: budget(cfg, v) for v in _variants(cfg)}
+    assert got["augmentation p=1"] == got["dropout p=0"] == 11
+    assert got["p=1"] == got["gaussian"] == got["mlp p=1"] == 7
+    cfg = resolve_config(EXPERIMENT, "default", {"max_epochs": 7, "reg_max_epochs": None})
+    assert budget(cfg, _variants(cfg)[-3]) == 7  # None: the common budget

@@ -17,6 +17,9 @@ from .base import Context
 __all__ = ["Variant", "fit_variant", "make_model", "variant_data"]
 
 INPUTS = ("real", "shuffled_pixels", "random_pixels", "gaussian")
+#: Evaluation batch: the same numbers as any other batch size (eval mode, no batch
+#: statistics), but ~1.7× faster than 2048 on one CPU core (cache-sized activations).
+EVAL_BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,12 @@ def _epochs(v: Variant, model: nn.Module, opt, data, ctx: Context, order, shifts
             xe = random_shift(x, v.shift, shifts) if v.shift else x
             train(model, xe, y, optimizer=opt, epochs=1, batch_size=batch_size, generator=order)
         rec = {"variant": v.name, "epoch": epoch}
-        rec.update({f"train_{k}": val for k, val in evaluate(model, x, y).items()})
+        ev = evaluate(model, x, y, batch_size=EVAL_BATCH)  # the full train set, every epoch
+        rec.update({f"train_{k}": val for k, val in ev.items()})
         done = rec["train_acc"] >= fit_acc or epoch == max_epochs
         if done or epoch % test_every == 0:
-            rec.update({f"test_{k}": val for k, val in evaluate(model, xt, yt).items()})
+            ev = evaluate(model, xt, yt, batch_size=EVAL_BATCH)
+            rec.update({f"test_{k}": val for k, val in ev.items()})
         ctx.log(rec)
         history.append(rec)
         if rec["train_acc"] >= fit_acc:

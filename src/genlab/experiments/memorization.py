@@ -25,7 +25,7 @@ from ..runs import RunRecord
 from ._memo import Variant, fit_variant
 from .base import Context, Experiment, ExperimentConfig, Result, check
 
-__all__ = ["EXPERIMENT", "Config", "figures", "run"]
+__all__ = ["EXPERIMENT", "Config", "budget", "figures", "run"]
 
 
 class Config(ExperimentConfig):
@@ -42,6 +42,9 @@ class Config(ExperimentConfig):
         ["shuffled_pixels", "random_pixels", "gaussian"], min_length=1,
         description="input corruptions")
     max_epochs: int = Field(60, ge=1, description="epochs before giving up on fitting")
+    reg_max_epochs: int | None = Field(None, ge=1, description="epoch budget of the "
+                                       "regularizer variants, which fit random labels more "
+                                       "slowly (None = max_epochs)")
     fit_accuracy: float = Field(0.99, gt=0, le=1, description="train accuracy that counts "
                                 "as fitted (time to fit = first epoch reaching it)")
     test_every: int = Field(5, ge=1, description="epochs between test-set evaluations "
@@ -58,10 +61,21 @@ class Config(ExperimentConfig):
                             "(1024: 814,090 parameters, like the CNN)")
 
 
+#: Cost: every variant trains the CNN until fitted (about 0.75 s per epoch of 2,000
+#: digits on one core, plus 0.2 s for the full train-set evaluation that times the fit);
+#: about 450 CNN epochs in all at ``default``. ``default`` uses 2,000 of the 4,000
+#: embedded digits to stay within minutes, which costs claim 1 about 1.5 points of test
+#: accuracy. The regularizer variants get a longer budget so that an unfitted random-
+#: label run reads as "slower" (still rising, a lower bound) or "stopped" (stalled).
+#: ``quick`` tests 500 digits so that the ±3-point chance band is > 2 standard errors
+#: (1.3 points) wide, and trains 35 epochs so that random labels can be fitted at all.
+#: Run with one torch thread (``OMP_NUM_THREADS=1``) on a shared 2-core machine: with
+#: two threads and a busy machine a CNN epoch costs ~10× the CPU time.
 PROFILES = {
-    "quick": {"n_train": 200, "n_test": 200, "corruption": [0.0, 0.5, 1.0], "max_epochs": 25},
-    "default": {"n_train": 2000},
-    "full": {"data_dir": "data/mnist", "max_epochs": 100},
+    "quick": {"n_train": 200, "n_test": 500, "corruption": [0.0, 0.5, 1.0], "max_epochs": 35,
+              "reg_max_epochs": 50},
+    "default": {"n_train": 2000, "reg_max_epochs": 150},
+    "full": {"data_dir": "data/mnist", "max_epochs": 100, "reg_max_epochs": 300},
 }
 #: Test-accuracy threshold of claim 1 by data source (stated before measuring).
 TRUE_LABEL_ACC = {"embedded": 0.95, "mnist": 0.99, "cifar10": 0.5}
@@ -80,10 +94,32 @@ def _variants(cfg: Config) -> list[Variant]:
     return vs
 
 
+def budget(cfg: Config, v: Variant) -> int:
+    """The epoch budget of variant ``v``: longer for the regularizer variants."""
+    if v.group == "regularizers":
+        return max(cfg.reg_max_epochs or cfg.max_epochs, cfg.max_epochs)
+    return cfg.max_epochs
+
+
 def _rho(a, b) -> float:
     """Spearman ρ; 0 (no monotone trend) when b is constant."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     return float(spearmanr(a, b).statistic) if len(set(b)) > 1 else 0.0
+
+
+def _progress(run: dict, window: int = 10) -> str:
+    """How a random-label run ended: fitted at epoch E, or its gain over the last epochs.
+
+    An unfitted run whose train accuracy still rises is slower, not stopped: its
+    accuracy is a lower bound on what a longer budget reaches (Zhang et al. 2017).
+    """
+    accs = [h["train_acc"] for h in run["history"]]
+    if run["time_to_fit"] == run["time_to_fit"]:  # not NaN
+        return f"{accs[-1]:.3f} (fitted at epoch {run['time_to_fit']:g})"
+    gain = accs[-1] - accs[max(0, len(accs) - 1 - window)]
+    trend = "still rising: a lower bound" if gain > 0.01 else "stalled"
+    return (f"{accs[-1]:.3f} (not fitted in {len(accs) - 1} epochs; +{gain:.3f} over the "
+            f"last {window}, {trend})")
 
 
 def _claims(cfg: Config, runs: dict[str, dict]) -> list:
@@ -103,7 +139,8 @@ def _claims(cfg: Config, runs: dict[str, dict]) -> list:
     factor = fits[-1] / max(fits[0], 1.0)
     return [
         check("true_labels_generalize", "true labels: high test accuracy", true_acc["test_acc"],
-              ">=", TRUE_LABEL_ACC[key], f"CNN test accuracy on {key} data, "
+              ">=", TRUE_LABEL_ACC[key], f"CNN test accuracy on {key} data "
+              f"({cfg.n_train or 'all'} training examples; the threshold assumes all), "
               f"{len(runs['p=0']['history']) - 1} epochs"),
         check("random_labels_fitted", "random labels are fitted: train accuracy ≥ 99%",
               rand["train_acc"], ">=", cfg.fit_accuracy,
@@ -124,7 +161,9 @@ def _claims(cfg: Config, runs: dict[str, dict]) -> list:
               + ", ".join(cfg.inputs)),
         check("regularizers_do_not_stop_fitting", "explicit regularizers do not stop "
               "random-label fitting", min(reg_rand), ">=", cfg.fit_accuracy,
-              "minimum random-label train accuracy with weight decay, dropout, augmentation"),
+              "minimum random-label train accuracy; " + "; ".join(
+                  f"{r} {_progress(runs[f'{r} p=1'])}"
+                  for r in ("weight_decay", "dropout", "augmentation"))),
         check("model_matters_more_than_regularizers", "regularizers change true-label test "
               "accuracy far less (≤ ½) than the choice of model",
               reg_effect / max(model_effect, 1e-3), "<=", 0.5,
@@ -140,7 +179,7 @@ def run(cfg: Config, ctx: Context) -> Result:
         raise ValueError("corruption must include 0 and 1 (true and random labels)")
     runs = {}
     for v in _variants(cfg):
-        runs[v.name] = fit_variant(v, ds, ctx, max_epochs=cfg.max_epochs,
+        runs[v.name] = fit_variant(v, ds, ctx, max_epochs=budget(cfg, v),
                                    batch_size=cfg.batch_size, lr=cfg.lr,
                                    fit_acc=cfg.fit_accuracy, hidden_mlp=cfg.mlp_hidden,
                                    test_every=cfg.test_every)
