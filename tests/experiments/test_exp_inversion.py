@@ -39,3 +39,28 @@ def test_bad_config_and_missing_weights(tmp_path):
     cfg = resolve_config(exp, "quick", {"weights": str(tmp_path / "vgg16.pt")})
     with pytest.raises(GenlabError, match="no VGG16 weights file"):
         run_experiment(exp, cfg, tmp_path)
+
+
+def test_leaky_relu_gradients_change_backward_only():
+    import torch
+    from torch import nn
+
+    from genlab.experiments._images.invert import leaky_relu_gradients
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(inplace=True), nn.Linear(4, 2))
+    x = torch.tensor([[1.0, -2.0, 0.5], [-1.0, 0.3, 2.0]], requires_grad=True)  # (2, 3)
+    plain = net(x)
+    with leaky_relu_gradients(net, 0.3):
+        leaky = net(x)
+        g, = torch.autograd.grad(leaky.sum(), x)
+    assert torch.equal(plain, leaky)
+    # independent answer: the same net with an explicit leaky ReLU in the backward pass
+    pre = net[0](x)  # (2, 4)
+    slope = torch.where(pre > 0, 1.0, 0.3)
+    expected = ((net[2].weight.sum(0) * slope) @ net[0].weight)  # (2, 3)
+    assert torch.allclose(g, expected, atol=1e-6)
+    assert net[1].inplace and not net[1]._forward_hooks  # restored
+    with leaky_relu_gradients(net, 0.0):
+        g0, = torch.autograd.grad(net(x).sum(), x)
+    slope0 = (pre > 0).float()
+    assert torch.allclose(g0, (net[2].weight.sum(0) * slope0) @ net[0].weight, atol=1e-6)

@@ -13,7 +13,7 @@ from torch import Tensor
 from ...data.images import center_crop, load_image, resize
 from ...errors import GenlabError
 from ...models.vgg import VGG16
-from ...train import evaluate, make_optimizer, train
+from ...train import evaluate, make_optimizer, make_scheduler, train
 
 __all__ = ["Setup", "load_vgg16_weights", "prepare"]
 
@@ -72,8 +72,10 @@ def _mnist_setup(cfg, ctx) -> Setup:
     trained, random = make(ctx.seed_for("init")), make(ctx.seed_for("random-init"))
     normalize = lambda v: (v - 0.5) / 0.5
     opt = make_optimizer(trained.parameters(), "adam", cfg.train_lr)
+    steps = max(1, round(cfg.train_epochs * -(-len(x) // cfg.batch_size)))
     wrapped = _Normalized(trained, normalize)
-    train(wrapped, x.to(dev), y.to(dev), optimizer=opt, epochs=cfg.train_epochs,
+    train(wrapped, x.to(dev), y.to(dev), optimizer=opt, steps=steps,
+          scheduler=make_scheduler(opt, "cosine", steps),
           batch_size=cfg.batch_size, generator=ctx.generator("batches"),
           eval_every=10**9, log=ctx.log, progress=ctx.progress, description="training VGG16")
     trained.eval()

@@ -11,7 +11,8 @@ network, x = f_θ(z) (Ulyanov et al. 2018, Sec. 4), and θ is optimized instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -19,7 +20,8 @@ from torch import Tensor, nn
 
 from ...models.skip import SkipNet, noise_input
 
-__all__ = ["InversionSettings", "alpha_norm", "reconstruct", "total_variation"]
+__all__ = ["InversionSettings", "alpha_norm", "leaky_relu_gradients", "reconstruct",
+           "total_variation"]
 
 
 def total_variation(x: Tensor, beta: float = 2.0) -> Tensor:
@@ -53,6 +55,7 @@ class InversionSettings:
     alpha_weight: float = 1e-3
     alpha: float = 6.0
     parametrization: str = "pixels"  # or "dip"
+    relu_leak: float = 0.0  # backward-only slope of ReLUs for x < 0 (forward unchanged)
 
 
 def _features(model: nn.Module, layer: str, x: Tensor, normalize) -> Tensor:
@@ -79,6 +82,37 @@ def _optimize(params, make_x: Callable[[], Tensor], model, layer, target, norms,
     return make_x().detach()
 
 
+@contextmanager
+def leaky_relu_gradients(model: nn.Module, leak: float) -> Iterator[None]:
+    """Inside the block, every ``nn.ReLU`` of ``model`` back-propagates slope ``leak`` for x < 0.
+
+    The forward values (hence the objective and its minimizers) are unchanged; only
+    the descent direction changes, so units that are off at the current image but on
+    in the target still pull the image (a preconditioner against dead-ReLU plateaus).
+    ``leak = 0`` leaves the model untouched.
+
+    Args:
+        model: the network; its ReLUs run out of place inside the block.
+        leak: backward slope for negative inputs, in [0, 1).
+    """
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)] if leak else []
+    inplace = [m.inplace for m in relus]
+
+    def hook(_m, inputs, out):
+        neg = inputs[0].clamp(max=0)  # forward adds exactly 0; backward adds leak on x < 0
+        return out + leak * (neg - neg.detach())
+
+    handles = [m.register_forward_hook(hook) for m in relus]
+    for m in relus:
+        m.inplace = False
+    try:
+        yield
+    finally:
+        for m, flag, h in zip(relus, inplace, handles):
+            m.inplace = flag
+            h.remove()
+
+
 def reconstruct(model: nn.Module, layer: str, images: Tensor, s: InversionSettings, *,
                 generator: torch.Generator, normalize: Callable[[Tensor], Tensor] = lambda x: x
                 ) -> tuple[Tensor, Tensor]:
@@ -93,6 +127,9 @@ def reconstruct(model: nn.Module, layer: str, images: Tensor, s: InversionSettin
         generator: random source of the start (pixels ~ U(0, 1), or the DIP code and init).
         normalize: the model's input normalization, applied inside Φ.
 
+    ``s.relu_leak > 0`` runs the optimization inside :func:`leaky_relu_gradients`
+    (the objective is unchanged; only its descent direction is preconditioned).
+
     Returns:
         (reconstructions (B, C, H, W) clipped to [0, 1], relative feature error
         ‖Φ(x*) − Φ₀‖ / ‖Φ₀‖ per image (B,)).
@@ -103,15 +140,8 @@ def reconstruct(model: nn.Module, layer: str, images: Tensor, s: InversionSettin
         with torch.no_grad():
             target = _features(model, layer, images, normalize)  # (B, D)
         norms = (target ** 2).sum(1).clamp_min(1e-12)  # (B,)
-        if s.parametrization == "pixels":
-            x = torch.rand(images.shape, generator=generator).to(images.device).requires_grad_()
-            rec = _optimize([x], lambda: x, model, layer, target, norms, s, normalize, s.lr)
-        elif s.parametrization == "dip":
-            rec = torch.cat([_dip_one(model, layer, images[i:i + 1], target[i:i + 1],
-                                      norms[i:i + 1], s, normalize, generator)
-                             for i in range(len(images))])
-        else:
-            raise ValueError(f"unknown parametrization {s.parametrization!r}; allowed: pixels, dip")
+        with leaky_relu_gradients(model, s.relu_leak):
+            rec = _start_and_optimize(model, layer, images, target, norms, s, normalize, generator)
         rec = rec.clamp(0, 1)
         with torch.no_grad():
             err = (_features(model, layer, rec, normalize) - target).norm(dim=1) / norms.sqrt()
@@ -119,6 +149,17 @@ def reconstruct(model: nn.Module, layer: str, images: Tensor, s: InversionSettin
         for p, f in zip(model.parameters(), flags):
             p.requires_grad_(f)
     return rec, err
+
+
+def _start_and_optimize(model, layer, images, target, norms, s, normalize, generator) -> Tensor:
+    if s.parametrization == "pixels":
+        x = torch.rand(images.shape, generator=generator).to(images.device).requires_grad_()
+        return _optimize([x], lambda: x, model, layer, target, norms, s, normalize, s.lr)
+    if s.parametrization == "dip":
+        return torch.cat([_dip_one(model, layer, images[i:i + 1], target[i:i + 1],
+                                   norms[i:i + 1], s, normalize, generator)
+                          for i in range(len(images))])
+    raise ValueError(f"unknown parametrization {s.parametrization!r}; allowed: pixels, dip")
 
 
 def _dip_one(model, layer, image, target, norms, s, normalize, generator) -> Tensor:
