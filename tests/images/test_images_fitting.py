@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from genlab.experiments._images import baselines
+from genlab.experiments._images import baselines, dip_tasks
 from genlab.experiments._images.dip import EsWmv, fit_dip, iterations_to_reach
+from genlab.experiments.base import check
 from genlab.experiments._images.invert import (InversionSettings, alpha_norm, reconstruct,
                                                total_variation)
 from genlab.measures.image_quality import psnr
@@ -71,6 +72,19 @@ def test_iterations_to_reach():
     net, z = _tiny()
     steps, curve = iterations_to_reach(net, z, target, threshold=0.0, max_iterations=20, lr=0.01)
     assert steps is None and len(curve) == 20 and np.isfinite(curve).all()
+
+
+def test_impedance_claims_by_hand():
+    imp = {k: {"steps": s} for k, s in
+           {"natural": 40, "noisy": 130, "shuffled": 170, "noise": 430}.items()}
+    ratio, order = dip_tasks.claims({}, imp, 600, check)
+    assert ratio.value == pytest.approx(430 / 40) and order.value == 1.0
+    assert "lower bound" not in ratio.detail
+    imp["noise"]["steps"], imp["shuffled"]["steps"] = None, 100  # noise not fitted in 600
+    ratio, order = dip_tasks.claims({}, imp, 600, check)
+    assert ratio.value == pytest.approx(600 / 40) and "lower bound" in ratio.detail
+    assert order.value == pytest.approx(2 / 3) and not order.passed  # noisy > shuffled
+    assert "noise >600" in order.detail
 
 
 def test_regularizers_by_hand():
