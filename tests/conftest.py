@@ -40,3 +40,12 @@ def _check_claims(record, names=None):
 def check_claims():
     """``check_claims(record, names=None) -> {name: claim}``, asserting each is measured."""
     return _check_claims
+
+
+@pytest.fixture(scope="module")
+def record(request, tmp_path_factory):
+    """The quick-profile run of the test module's ``EXPERIMENT``, made once per module."""
+    from genlab.experiments import resolve_config, run_experiment
+
+    exp = request.module.EXPERIMENT
+    return run_experiment(exp, resolve_config(exp, "quick", {}), tmp_path_factory.mktemp("runs"))

@@ -14,12 +14,6 @@ from genlab.models import MLP
 
 
 
-@pytest.fixture(scope="module")
-def record(tmp_path_factory):
-    cfg = resolve_config(EXPERIMENT, "quick", {})
-    return run_experiment(EXPERIMENT, cfg, tmp_path_factory.mktemp("runs"))
-
-
 def test_quick_run_is_complete(record):
     assert record.status == "ok"
     for f in ("config.json", "metrics.jsonl", "result.json", "data.json", "arrays.npz"):

@@ -12,12 +12,6 @@ from genlab.experiments.flatness import EXPERIMENT, build_model
 
 
 
-@pytest.fixture(scope="module")
-def record(tmp_path_factory):
-    cfg = resolve_config(EXPERIMENT, "quick", {})
-    return run_experiment(EXPERIMENT, cfg, tmp_path_factory.mktemp("runs"))
-
-
 def test_quick_run_is_complete(record):
     assert record.status == "ok"
     assert {p.stem for p in record.figures} == {"interpolation", "spectral_density",

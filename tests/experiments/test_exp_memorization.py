@@ -7,17 +7,11 @@ import pytest
 import torch
 
 from genlab.data import load_dataset
-from genlab.experiments import resolve_config, run_experiment
+from genlab.experiments import resolve_config
 from genlab.experiments.memorization import EXPERIMENT, _variants, budget
 from genlab.models import MLP, MnistCNN
 from genlab.runs import slug
 
-
-
-@pytest.fixture(scope="module")
-def record(tmp_path_factory):
-    cfg = resolve_config(EXPERIMENT, "quick", {})
-    return run_experiment(EXPERIMENT, cfg, tmp_path_factory.mktemp("runs"))
 
 
 def test_quick_run_is_complete(record):
