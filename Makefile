@@ -37,7 +37,7 @@ test-all: install
 	$(BIN)/python -m pytest -m ""
 
 bench: install
-	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/[!_]*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) report .pytest_cache
