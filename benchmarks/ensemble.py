@@ -19,10 +19,9 @@ every number far slower and noisier.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from _timing import side_by_side
 
 from genlab.models import MLP, MnistCNN
 from genlab.train.ensemble import choose_method, train_seeds
@@ -46,22 +45,8 @@ def _job(make, members: int, method: str, x, y):
     def fn():
         gens = [torch.Generator().manual_seed(100 + s) for s in seeds]
         train_seeds(make, seeds, x, y, generators=gens, method=method, epochs=1, batch_size=32)
-        if x.is_cuda:
-            torch.cuda.synchronize()
     return fn
 
-
-def side_by_side(fns: dict, repeats: int) -> dict:
-    """Median seconds of each function, timed round-robin after one warm-up call each."""
-    for fn in fns.values():
-        fn()
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def bench(name: str, make, members: int, x, y, repeats: int) -> None:

@@ -167,8 +167,8 @@ def report(
 @app.command()
 def measure(
     run_dir: Annotated[Path, typer.Argument(help="a run directory with weights/*.pt")],
-    what: Annotated[list[str], typer.Option(help="hessian | sharpness | noise (repeatable)")] = [
-        "hessian"],
+    what: Annotated[Optional[list[str]], typer.Option(
+        help="hessian | sharpness | noise (repeatable; default hessian)")] = None,
     weights: Annotated[Optional[list[str]], typer.Option(
         help="weights names under weights/ (default: all)")] = None,
     n_samples: Annotated[int, typer.Option(help="training examples measured on")] = 1000,
@@ -179,7 +179,7 @@ def measure(
     from .measures import measure_run
 
     try:
-        results = measure_run(run_dir, what, weights=weights, n_samples=n_samples, seed=seed,
+        results = measure_run(run_dir, what or ["hessian"], weights=weights, n_samples=n_samples, seed=seed,
                               device=device)
     except (GenlabError, ValueError, FileNotFoundError) as e:
         _fail(str(e))

@@ -82,7 +82,8 @@ def test_measure_command(tmp_path):
     ok = runner.invoke(app, ["measure", str(w.dir), "--what", "noise", "--n-samples", "32"])
     assert ok.exit_code == 0, ok.output
     assert "trace_cov" in ok.output and (w.dir / "measures" / "noise.json").is_file()
-    assert torch.load(w.dir / "weights" / "mlp.pt", weights_only=True)  # left in place
+    stored = torch.load(w.dir / "weights" / "mlp.pt", weights_only=True)  # left in place
+    assert set(stored) == set(MLP(784, [8], 10).state_dict())
 
 
 def test_diverging_run_fails_cleanly_and_keeps_its_record(tmp_path, monkeypatch):

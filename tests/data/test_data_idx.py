@@ -45,19 +45,15 @@ def test_read_idx_hand_checked_bytes(tmp_path):
     np.testing.assert_array_equal(read_idx(tmp_path / "f"), [1, 2, 258])
 
 
-def test_bad_magic_number(tmp_path):
+@pytest.mark.parametrize("byte, value, message", [
+    (0, 0x12, "bad magic number"),  # the two leading bytes must be zero
+    (2, 0x07, "magic"),  # unknown element type code
+])
+def test_bad_header_byte(tmp_path, byte, value, message):
     data = bytearray(idx_bytes(np.zeros((2, 2), np.uint8)))
-    data[0] = 0x12
+    data[byte] = value
     (tmp_path / "bad").write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="bad magic number"):
-        read_idx(tmp_path / "bad")
-
-
-def test_unknown_type_code(tmp_path):
-    data = bytearray(idx_bytes(np.zeros((2, 2), np.uint8)))
-    data[2] = 0x07
-    (tmp_path / "bad").write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="magic"):
+    with pytest.raises(ValueError, match=message):
         read_idx(tmp_path / "bad")
 
 

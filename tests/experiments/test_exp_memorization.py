@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-import pytest
 import torch
 
 from genlab.data import load_dataset

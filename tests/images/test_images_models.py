@@ -85,7 +85,6 @@ def test_vgg16_activations_are_prefixes_of_forward():
                 dropout=0.5).eval()
     x = torch.rand(3, 1, 32, 32)
     torch.testing.assert_close(net.activations(x, "fc8"), net(x))
-    h = x
     for layer, (part, idx) in VGG16_LAYERS.items():
         if part == "features":
             h_ref = net.features[:idx + 1](x)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import torch
 from torch import Tensor, nn
 
 from ..data import (Dataset, corrupt_labels, gaussian_inputs, random_pixels, random_shift,

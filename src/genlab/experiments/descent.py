@@ -55,7 +55,7 @@ def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.mean((out.squeeze(-1) - y) ** 2)
 
 
-def _sgd_path(cfg: Config, ctx: Context, x, y, *, lr: float, batch_size: int | None,
+def _sgd_path(ctx: Context, x, y, *, lr: float, batch_size: int | None,
               steps: int, start, name: str) -> np.ndarray:
     """Run plain SGD from ``start`` and return the iterates (a, b), shape (steps + 1, 2)."""
     model = _line(start).to(ctx.device)
@@ -66,7 +66,7 @@ def _sgd_path(cfg: Config, ctx: Context, x, y, *, lr: float, batch_size: int | N
 
     train(model, x, y, optimizer=make_optimizer(model.parameters(), "sgd", lr),
           steps=steps, batch_size=batch_size, loss_fn=_mse, accuracy=False,
-          generator=ctx.generator(name), on_step=record, eval_every=10**9)
+          generator=ctx.generator(name), on_step=record)
     return np.asarray(path)
 
 
@@ -84,22 +84,22 @@ def run(cfg: Config, ctx: Context) -> Result:
     optimum = np.linalg.lstsq(design, y64.numpy(), rcond=None)[0]
     xs, ys = x64.reshape(-1, 1).to(ctx.device), y64.to(ctx.device)
 
-    paths = {"GD": _sgd_path(cfg, ctx, xs, ys, lr=cfg.lr, batch_size=None,
+    paths = {"GD": _sgd_path(ctx, xs, ys, lr=cfg.lr, batch_size=None,
                              steps=cfg.gd_steps, start=cfg.start, name="gd"),
-             "minibatch M=8": _sgd_path(cfg, ctx, xs, ys, lr=cfg.lr, batch_size=8,
+             "minibatch M=8": _sgd_path(ctx, xs, ys, lr=cfg.lr, batch_size=8,
                                         steps=cfg.epochs * cfg.n // 8, start=cfg.start,
                                         name="mb"),
-             "online M=1": _sgd_path(cfg, ctx, xs, ys, lr=cfg.lr, batch_size=1,
+             "online M=1": _sgd_path(ctx, xs, ys, lr=cfg.lr, batch_size=1,
                                      steps=cfg.epochs * cfg.n, start=cfg.start, name="online")}
     gd_error = float(np.linalg.norm(paths["GD"][-1] - optimum) / np.linalg.norm(optimum))
 
     sweep = {"lr": [], "batch": []}
     for lr in ctx.track(cfg.lrs, "spread vs η"):
-        p = _sgd_path(cfg, ctx, xs, ys, lr=lr, batch_size=8, steps=cfg.spread_steps,
+        p = _sgd_path(ctx, xs, ys, lr=lr, batch_size=8, steps=cfg.spread_steps,
                       start=tuple(optimum), name=("lr", lr))
         sweep["lr"].append({"lr": lr, "batch_size": 8, "spread": _spread(p, optimum)})
     for m in ctx.track(cfg.batch_sizes, "spread vs M"):
-        p = _sgd_path(cfg, ctx, xs, ys, lr=cfg.lr, batch_size=m, steps=cfg.spread_steps,
+        p = _sgd_path(ctx, xs, ys, lr=cfg.lr, batch_size=m, steps=cfg.spread_steps,
                       start=tuple(optimum), name=("batch", m))
         sweep["batch"].append({"lr": cfg.lr, "batch_size": m, "spread": _spread(p, optimum)})
     for rec in sweep["lr"] + sweep["batch"]:

@@ -15,6 +15,7 @@ curves is a mean ± std over independent draws of the training set.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from pydantic import Field
 from scipy.stats import spearmanr
 
@@ -81,7 +82,7 @@ def run(cfg: Config, ctx: Context) -> Result:
     tr0, te0 = np.median(train[0], 1), np.median(test[0], 1)  # no decay, median over draws
     best = int(np.argmin(te0))
     rho = spearmanr(degrees, tr0).statistic
-    u_ratio = min(te0[0], te0[-1]) / te0[best]
+    u_ratio = min(te0[0], te0[-1]) / te0[best]  # 1 when the best degree is an end: no U
     te_all = np.median(test, 2)[:, 3:]  # (λ, degree ≥ 3)
     ratios = te_all.max(1) / te_all.min(1)
     k = int(np.argmax(cfg.decays))
@@ -98,9 +99,6 @@ def run(cfg: Config, ctx: Context) -> Result:
               f"{cfg.max_degree} at the strongest λ = {cfg.decays[k]:g}; by λ: "
               + ", ".join(f"{lam:g}: {r:.3g}" for lam, r in zip(cfg.decays, ratios))),
     ]
-    if not 0 < best < cfg.max_degree:  # a minimum at an end is no U, whatever the ratio
-        claims[1] = check("test_u_shape", claims[1].statement, 0.0, ">=", 2.0,
-                          claims[1].detail)
     example = polynomial_regression(cfg.n_train, 2, "sin", cfg.noise, ctx.seed_for("data", 0))
     return Result(
         claims=claims,
@@ -123,8 +121,8 @@ def figures(record: RunRecord) -> dict:
     fig1, axs = plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
     for ax, deg in zip(axs, d["show_degrees"]):
         w = ridge_fit(features(x, deg), y, 0.0)
-        ax.plot(grid, target_function("sin")(__import__("torch").tensor(grid)).numpy(), "g--",
-                lw=1, label="sin 2πx")
+        ax.plot(grid, target_function("sin")(torch.from_numpy(grid)).numpy(), "g--", lw=1,
+                label="sin 2πx")
         ax.plot(grid, features(grid, deg) @ w, "C3", label=f"degree {deg}")
         ax.plot(x, y, "ko", ms=4)
         ax.set(ylim=(-1.8, 1.8), xlabel="x", title=["underfit", "fit", "overfit"][

@@ -52,9 +52,9 @@ def filter_normalized_direction(model: nn.Module, *, generator: torch.Generator,
             continue
         g = torch.randn(w.shape, generator=generator, device=generator.device,
                         dtype=torch.float64).to(device=w.device, dtype=w.dtype)
-        dims = tuple(range(1, w.ndim))
-        norm = lambda t: torch.linalg.vector_norm(t, dim=dims, keepdim=True)  # noqa: E731
-        scale = norm(w) / norm(g).clamp_min(1e-30)
+        dims = tuple(range(1, w.ndim))  # per filter: every axis but the first
+        w_norm = torch.linalg.vector_norm(w, dim=dims, keepdim=True)
+        scale = w_norm / torch.linalg.vector_norm(g, dim=dims, keepdim=True).clamp_min(1e-30)
         out[name] = g * scale  # (out, ...) filter-wise
     return out
 
