@@ -109,3 +109,47 @@ def test_derived_seeds_are_stable_and_distinct():
     assert derive_seed(0, "init", 1) == derive_seed(0, "init", 1)
     assert len({derive_seed(s, n) for s in range(3) for n in ("a", "b")}) == 6
     assert 0 <= derive_seed(5, "x") < 2**63
+
+
+class _Nested(ExperimentConfig):
+    from genlab.train import OptimizerConfig as _Opt
+
+    optimizer: _Opt = Field(_Opt(lr=0.01), description="the optimizer")
+
+
+_NESTED = Experiment(name="nested", title="N", section="0", claim="n", config=_Nested,
+                     profiles={"quick": {}}, run=_run, figures=_figures)
+
+
+def test_dotted_keys_set_nested_fields_and_accepts_knows_them():
+    from genlab.experiments import accepts
+
+    cfg = resolve_config(_NESTED, "quick", {"optimizer.lr": "0.5", "optimizer.name": "sgd"})
+    assert (cfg.optimizer.lr, cfg.optimizer.name) == (0.5, "sgd")
+    with pytest.raises(GenlabError, match="bad value for 'optimizer.lr'"):
+        resolve_config(_NESTED, "quick", {"optimizer.lr": "-2"})
+    with pytest.raises(GenlabError, match="unknown config key 'optimizer.nope'.*allowed: name"):
+        resolve_config(_NESTED, "quick", {"optimizer.nope": "1"})
+    assert accepts(_NESTED, "optimizer.lr") and accepts(EXP, "lr")
+    assert not accepts(EXP, "optimizer.lr") and not accepts(_NESTED, "lr")
+
+
+def test_claim_spec_carries_the_paper_and_profile_marks_unexpected_claims(tmp_path):
+    from genlab.experiments import ClaimSpec
+
+    spec = ClaimSpec("big", "value ≥ 2", ">=", 2.0, paper="Someone 2017, Table 1",
+                     paper_value="2.5", min_profile="default")
+    claim = spec(3.0, "measured")
+    assert claim.passed and claim.paper == "Someone 2017, Table 1" and claim.paper_value == "2.5"
+    assert not spec(1.0).passed and spec(1.0, threshold=0.5).passed
+    with pytest.raises(ValueError, match="min_profile"):
+        ClaimSpec("x", "s", ">=", 1.0, min_profile="huge")
+
+    def run(cfg, ctx):
+        return Result(claims=[spec(3.0), check("small", "s", 1.0, ">=", 0.0)], data={"y": [1]})
+
+    exp = Experiment(**{**EXP.__dict__, "run": run})
+    quick = run_experiment(exp, resolve_config(exp, "quick"), tmp_path, profile="quick")
+    assert [c["expected"] for c in quick.result["claims"]] == [False, True]
+    default = run_experiment(exp, resolve_config(exp, "default"), tmp_path, profile="default")
+    assert [c["expected"] for c in default.result["claims"]] == [True, True]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from genlab.experiments import get, resolve_config, run_experiment
-from genlab.experiments.regularization import features, ridge_fit
+from genlab.models import legendre_features as features
+from genlab.models import ridge_fit
 
 
 @pytest.mark.parametrize("name", ["descent", "regularization"])
@@ -20,7 +21,8 @@ def test_quick_run_is_complete_and_claims_are_measured(name, tmp_path, check_cla
 
 def test_same_seed_same_numbers(tmp_path):
     exp = get("descent")
-    cfg = resolve_config(exp, "quick", {"spread_steps": 200, "gd_steps": 50})
+    cfg = resolve_config(exp, "quick", {"chains": 4, "gd_steps": 50, "burn_in": 0.5,
+                                        "record": 0.5})
     a = run_experiment(exp, cfg, tmp_path / "a").result["summary"]
     b = run_experiment(exp, cfg, tmp_path / "b").result["summary"]
     assert a == b
@@ -28,7 +30,8 @@ def test_same_seed_same_numbers(tmp_path):
 
 def test_descent_optimum_is_least_squares(tmp_path):
     exp = get("descent")
-    record = run_experiment(exp, resolve_config(exp, "quick", {"spread_steps": 200}), tmp_path)
+    record = run_experiment(exp, resolve_config(exp, "quick", {"chains": 4, "burn_in": 0.5,
+                                                               "record": 0.5}), tmp_path)
     d = record.data
     m = d["moments"]
     # normal equations of E(a, b): [[xx, x], [x, 1]] θ = [xy, y]

@@ -9,7 +9,7 @@ from torch import nn
 from genlab.models import MLP, MnistCNN
 from genlab.train.ensemble import (Ensemble, choose_method, evaluate_ensemble, make_ensemble,
                                    train_ensemble, train_seeds)
-from genlab.train.loop import make_optimizer, train
+from genlab.train import OptimizerConfig, fit
 
 
 def _data(n=37, d=6, k=3, seed=0):
@@ -27,23 +27,22 @@ def _gens(seeds):
     return [torch.Generator().manual_seed(100 + s) for s in seeds]
 
 
-@pytest.mark.parametrize("opt,batch,epochs,wd", [("adam", 8, 2, 0.0), ("momentum", 5, 1.5, 1e-3),
+@pytest.mark.parametrize("opt,batch,epochs,wd", [("adam", 8, 2, 0.0), ("momentum", 5, 2, 1e-3),
                                                   ("sgd", None, 3, 0.0)])
 def test_members_match_separate_runs(opt, batch, epochs, wd):
     x, y = _data()
     seeds = [3, 7, 11]
     ens = make_ensemble(_make, seeds)
-    recs = train_ensemble(ens, x, y, generators=_gens(seeds), optimizer=opt, lr=0.05,
-                          weight_decay=wd, epochs=epochs, batch_size=batch,
-                          eval_sets={"train": (x, y)})
+    cfg = OptimizerConfig(name=opt, lr=0.05, weight_decay=wd)
+    recs = train_ensemble(ens, x, y, generators=_gens(seeds), optimizer=cfg, epochs=epochs,
+                          batch_size=batch, eval_sets={"train": (x, y)})
     for r, (seed, g) in enumerate(zip(seeds, _gens(seeds))):
         model = _make(seed)
-        alone = train(model, x, y, optimizer=make_optimizer(model.parameters(), opt, 0.05,
-                                                             weight_decay=wd),
-                      epochs=epochs, batch_size=batch, generator=g, eval_sets={"train": (x, y)})
+        alone = fit(model, cfg.build(model.parameters()), x, y, epochs=epochs, batch_size=batch,
+                    generator=g, eval_sets={"train": (x, y)})
         for k, v in model.state_dict().items():
             torch.testing.assert_close(ens.state_dict(r)[k], v, rtol=1e-10, atol=1e-10)
-        assert [a["step"] for a in alone] == [b["step"] for b in recs]
+        assert [a["epoch"] for a in alone] == [b["epoch"] for b in recs]
         for a, b in zip(alone, recs):
             assert b["train_loss"][r] == pytest.approx(a["train_loss"], rel=1e-9)
             assert b["train_acc"][r] == pytest.approx(a["train_acc"])
@@ -56,12 +55,13 @@ def test_float32_members_match_within_float_tolerance():
     x = x.float()
     make = lambda s: MLP(6, [32], 3, seed=s)  # noqa: E731
     seeds = [0, 1, 2]
-    ens, _ = train_seeds(make, seeds, x, y, generators=_gens(seeds), method="vmap",
-                         batch_size=8, epochs=2, lr=1e-2)
+    cfg = OptimizerConfig(lr=1e-2)
+    ens, _ = train_seeds(make, seeds, x, y, generators=_gens(seeds), optimizer=cfg,
+                         method="vmap", batch_size=8, epochs=2)
     for r, seed in enumerate(seeds):
         model = make(seed)
-        train(model, x, y, optimizer=make_optimizer(model.parameters(), "adam", 1e-2),
-              epochs=2, batch_size=8, generator=_gens(seeds)[r])
+        fit(model, cfg.build(model.parameters()), x, y, epochs=2, batch_size=8,
+            generator=_gens(seeds)[r])
         for k, v in model.state_dict().items():
             torch.testing.assert_close(ens.state_dict(r)[k], v, rtol=1e-4, atol=1e-5)
 
@@ -70,7 +70,8 @@ def test_train_seeds_methods_agree():
     x, y = _data(n=30)
     seeds = [0, 1]
     out = {m: train_seeds(_make, seeds, x, y, generators=_gens(seeds), method=m, batch_size=7,
-                          epochs=2, eval_sets={"train": (x, y)}) for m in ("vmap", "sequential")}
+                          epochs=2, eval_sets={"train": (x, y)}, optimizer=OptimizerConfig())
+           for m in ("vmap", "sequential")}
     (ev, rv), (es, rs) = out["vmap"], out["sequential"]
     assert len(rv) == len(rs) == 3
     for a, b in zip(rv, rs):
@@ -108,12 +109,14 @@ def test_dropout_members_draw_their_own_masks():
 def test_errors_and_choice():
     x, y = _data()
     with pytest.raises(ValueError, match="generator"):
-        train_ensemble(make_ensemble(_make, [0, 1]), x, y, generators=_gens([0]))
+        train_ensemble(make_ensemble(_make, [0, 1]), x, y, generators=_gens([0]),
+                       optimizer=OptimizerConfig())
     with pytest.raises(ValueError, match="method"):
-        train_seeds(_make, [0], x, y, generators=_gens([0]), method="magic")
+        train_seeds(_make, [0], x, y, generators=_gens([0]), method="magic",
+                    optimizer=OptimizerConfig())
     with pytest.raises(ValueError, match="batch norm"):
         bn = make_ensemble(lambda s: MLP(6, [4], 3, seed=s, batch_norm=True).double(), [0, 1])
-        train_ensemble(bn, x, y, generators=_gens([0, 1]))
+        train_ensemble(bn, x, y, generators=_gens([0, 1]), optimizer=OptimizerConfig())
     with pytest.raises(ValueError, match="seed"):
         make_ensemble(_make, [])
     assert choose_method(_make(0), 1) == "sequential"

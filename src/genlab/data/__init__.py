@@ -19,6 +19,7 @@ from .images import (BUNDLED_IMAGES, add_gaussian_noise, center_crop, downsample
 from .idx import MNIST_FILES, download_mnist, file_digest, read_idx, verify_checksum
 from .mnist import EMBEDDED_SPLIT_SEED, EMBEDDED_TEST_SIZE, fashion_mnist, mnist
 from .registry import DATASETS, load_dataset
+from .spec import INPUT_CORRUPTIONS, DataSpec
 from .small import DIGITS_SPLIT_SEED, DIGITS_TEST_SIZE, digits, mnist1d
 from .synthetic import TARGET_FUNCTIONS, linear_regression, polynomial_regression, target_function
 
@@ -38,6 +39,8 @@ __all__ = [
     "cifar10",
     "corrupt_labels",
     "Dataset",
+    "DataSpec",
+    "INPUT_CORRUPTIONS",
     "digits",
     "download_mnist",
     "downsample",

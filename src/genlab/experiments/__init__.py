@@ -1,8 +1,8 @@
 """One experiment per lecture section; see :mod:`genlab.experiments.base` for the contract.
 
 The registry lists every planned section in lecture order; a section appears in
-``genlab list`` as soon as its module ``genlab/experiments/<name>.py`` exists and
-defines ``EXPERIMENT``.
+``genlab list`` as soon as its package ``genlab/experiments/<name>/`` exists and
+defines ``EXPERIMENT`` in its ``__init__.py``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import importlib
 import importlib.util
 
 from ..errors import GenlabError
-from .base import (Claim, Context, Experiment, ExperimentConfig, Result, check, resolve_config,
-                   run_experiment)
+from .base import (PROFILES, Claim, ClaimSpec, Context, Experiment, ExperimentConfig, Result,
+                   accepts, check, resolve_config, run_experiment)
 
-__all__ = ["Claim", "Context", "Experiment", "ExperimentConfig", "Result", "available", "check",
-           "get", "resolve_config", "run_experiment"]
+__all__ = ["PROFILES", "Claim", "ClaimSpec", "Context", "Experiment", "ExperimentConfig",
+           "LECTURE_ORDER", "Result", "accepts", "available", "check", "get", "resolve_config",
+           "run_experiment"]
 
 LECTURE_ORDER = ("inversion", "descent", "regularization", "memorization", "difficulty",
                  "image_prior", "flatness", "batch_gap", "gauss_newton", "sgd_temperature",

@@ -1,34 +1,42 @@
 """The experiment contract: typed config + profiles, ``run(config, ctx) -> Result``, claims, figures.
 
-An experiment module defines a pydantic ``Config`` (subclass of
-:class:`ExperimentConfig`), a ``run`` function, a ``figures`` function that draws
-from the stored run alone, and registers everything as a module-level
-``EXPERIMENT = Experiment(...)``. :func:`run_experiment` runs it into the run store.
+An experiment is a package ``genlab/experiments/<name>/``: its ``__init__.py`` holds
+the docstring (the lecture's claim and its paper), a pydantic ``Config`` (subclass of
+:class:`ExperimentConfig`), the named profiles, the claims as :class:`ClaimSpec`
+constants (statement, threshold, the paper's number, the smallest profile at which
+the phenomenon is expected: all fixed before any run) and
+``EXPERIMENT = Experiment(...)``; ``run.py`` trains and measures; ``figures.py`` draws
+from the stored run alone. ``__init__.py`` imports nothing heavy (no torch), so
+``genlab list`` starts fast; ``run`` and ``figures`` are named as ``"module:function"``
+and imported when first used. :func:`run_experiment` runs an experiment into the run
+store.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import operator
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import GenlabError
 from ..runs import RunRecord, RunWriter, load_run
-from ..seeding import derive_seed
-from ..train.progress import track
+from .context import Context
 
-__all__ = ["Claim", "Context", "Experiment", "ExperimentConfig", "Result", "check",
-           "resolve_config", "run_experiment"]
+if TYPE_CHECKING:
+    import numpy as np
 
+__all__ = ["PROFILES", "Claim", "ClaimSpec", "Context", "Experiment", "ExperimentConfig",
+           "Result", "accepts", "check", "resolve_config", "run_experiment"]
+
+#: Profiles from the smallest to the largest.
 PROFILES = ("quick", "default", "full")
 
 
@@ -53,7 +61,14 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 
 
 class Claim(BaseModel):
-    """The lecture's statement as a measured check: ``value op threshold`` → verdict."""
+    """The lecture's statement as a measured check: ``value op threshold`` → verdict.
+
+    ``paper`` cites the source (with its table or figure) and ``paper_value`` gives the
+    paper's own number or statement, shown beside the measured one. ``min_profile`` is
+    the smallest profile at which the phenomenon is expected to show; ``expected`` is
+    False when the run's profile is smaller, and then the verdict is reported as "not
+    expected at this profile", never as a pass.
+    """
 
     name: str
     statement: str
@@ -62,20 +77,72 @@ class Claim(BaseModel):
     threshold: float
     passed: bool
     detail: str = ""
+    paper: str = ""
+    paper_value: str = ""
+    min_profile: str = "quick"
+    expected: bool = True
 
 
 def check(name: str, statement: str, value: float, op: str, threshold: float,
-          detail: str = "") -> Claim:
+          detail: str = "", *, paper: str = "", paper_value: str = "",
+          min_profile: str = "quick") -> Claim:
     """Build a claim whose verdict is computed from the measured ``value``.
 
     A NaN value never passes.
     """
     if op not in _OPS:
         raise ValueError(f"unknown comparison {op!r}; allowed: {', '.join(_OPS)}")
+    if min_profile not in PROFILES:
+        raise ValueError(f"unknown profile {min_profile!r}; allowed: {', '.join(PROFILES)}")
     value = float(value)
     passed = bool(value == value and _OPS[op](value, float(threshold)))
     return Claim(name=name, statement=statement, value=value, op=op,
-                 threshold=float(threshold), passed=passed, detail=detail)
+                 threshold=float(threshold), passed=passed, detail=detail, paper=paper,
+                 paper_value=paper_value, min_profile=min_profile)
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A claim declared before any run: statement, comparison, threshold and the paper.
+
+    Calling it with the measured value gives the :class:`Claim`::
+
+        FITTED = ClaimSpec("random_labels_fitted", "random labels reach ≥ 99% train "
+                           "accuracy", ">=", 0.99, paper="Zhang et al. 2017, Table 1",
+                           paper_value="train accuracy 100% (CIFAR-10, Inception)")
+        FITTED(train_acc, detail="p = 1 after 35 epochs")
+
+    Attributes:
+        name: identifier (stable across runs: sweeps aggregate by it).
+        statement: the lecture's statement, as the paper makes it.
+        op: ``>=``, ``<=``, ``>`` or ``<``.
+        threshold: fixed before any result is seen.
+        paper: the source, with its table or figure.
+        paper_value: the paper's own number or statement.
+        min_profile: the smallest profile at which the phenomenon is expected to show.
+    """
+
+    name: str
+    statement: str
+    op: str
+    threshold: float
+    paper: str = ""
+    paper_value: str = ""
+    min_profile: str = "quick"
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS or self.min_profile not in PROFILES:
+            raise ValueError(f"claim {self.name}: op must be one of {', '.join(_OPS)} and "
+                             f"min_profile one of {', '.join(PROFILES)}")
+
+    def __call__(self, value: float, detail: str = "", *,
+                 threshold: float | None = None) -> Claim:
+        """The measured claim; ``threshold`` overrides the declared one where the spec's
+        docstring says it depends on the config (e.g. the data source)."""
+        return check(self.name, self.statement, value, self.op,
+                     self.threshold if threshold is None else threshold, detail,
+                     paper=self.paper, paper_value=self.paper_value,
+                     min_profile=self.min_profile)
 
 
 @dataclass
@@ -95,7 +162,12 @@ class Result:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-C = TypeVar("C", bound=ExperimentConfig)
+def _resolve(target: Callable | str) -> Callable:
+    """A callable, or ``"package.module:function"`` imported now."""
+    if callable(target):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -109,8 +181,10 @@ class Experiment:
         claim: one-line statement of what it shows.
         config: the pydantic config class.
         profiles: ``quick`` / ``default`` / ``full`` → field overrides.
-        run: ``run(config, ctx) -> Result``.
-        figures: ``figures(run_record) -> {name: Figure}``; draws stored records only.
+        run: ``run(config, ctx) -> Result``, or ``"module:function"`` imported when called.
+        figures: ``figures(run_record) -> {name: Figure}`` (or ``"module:function"``);
+            draws stored records only.
+        claims: the declared claims (for listings before any run).
     """
 
     name: str
@@ -119,8 +193,17 @@ class Experiment:
     claim: str
     config: type[ExperimentConfig]
     profiles: Mapping[str, Mapping[str, Any]]
-    run: Callable[[Any, Context], Result]
-    figures: Callable[[RunRecord], dict[str, Any]]
+    run: Callable[[Any, Context], Result] | str
+    figures: Callable[[RunRecord], dict[str, Any]] | str
+    claims: tuple[ClaimSpec, ...] = ()
+
+    def run_fn(self) -> Callable[[Any, Context], Result]:
+        """The ``run`` function (imported on first use)."""
+        return _resolve(self.run)
+
+    def figures_fn(self) -> Callable[[RunRecord], dict[str, Any]]:
+        """The ``figures`` function (imported on first use)."""
+        return _resolve(self.figures)
 
 
 def _parse_value(text: str) -> Any:
@@ -138,9 +221,47 @@ def _field_help(cls: type[BaseModel], key: str) -> str:
     return f"{text} ({', '.join(bounds)})" if bounds else text
 
 
+def _model_class(cls: type[BaseModel], key: str) -> type[BaseModel] | None:
+    """The pydantic model class of field ``key`` of ``cls``, if it is one."""
+    annotation = cls.model_fields[key].annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+        else None
+
+
+def accepts(exp: Experiment, key: str) -> bool:
+    """Whether ``exp``'s config has the (possibly dotted, e.g. ``optimizer.lr``) key."""
+    cls: type[BaseModel] | None = exp.config
+    for part in key.split("."):
+        if cls is None or part not in cls.model_fields:
+            return False
+        cls = _model_class(cls, part)
+    return True
+
+
+def _set(values: dict, cls: type[BaseModel], key: str, value: Any, exp: Experiment,
+         prefix: str = "") -> None:
+    """``values[key] = value``, where a dotted key sets a field of a nested config."""
+    head, _, rest = key.partition(".")
+    if head not in cls.model_fields:
+        raise GenlabError(f"unknown config key {prefix + key!r} for {exp.name}; "
+                          f"allowed: {', '.join(cls.model_fields)}")
+    if not rest:
+        values[head] = value
+        return
+    sub = _model_class(cls, head)
+    if sub is None:
+        raise GenlabError(f"config key {head!r} of {exp.name} has no fields; got {key!r}")
+    current = values.get(head, cls.model_fields[head].default)
+    nested = dict(current.model_dump() if isinstance(current, BaseModel) else current or {})
+    _set(nested, sub, rest, value, exp, f"{prefix}{head}.")
+    values[head] = nested
+
+
 def resolve_config(exp: Experiment, profile: str = "quick",
                    overrides: Mapping[str, str | Any] | None = None) -> ExperimentConfig:
     """Config = defaults ← profile ← overrides (``--set key=value``, strings parsed as JSON).
+
+    A dotted key sets one field of a nested config (``optimizer.lr=0.1``).
 
     Raises:
         GenlabError: unknown profile or key, or a value the config rejects; the
@@ -150,64 +271,31 @@ def resolve_config(exp: Experiment, profile: str = "quick",
         raise GenlabError(f"unknown profile {profile!r} for {exp.name}; "
                           f"allowed: {', '.join(exp.profiles)}")
     values = dict(exp.profiles[profile])
-    fields = exp.config.model_fields
-    for key, raw in (overrides or {}).items():
-        if key not in fields:
-            raise GenlabError(f"unknown config key {key!r} for {exp.name}; "
-                              f"allowed: {', '.join(fields)}")
-        values[key] = _parse_value(raw) if isinstance(raw, str) else raw
+    parsed = {k: _parse_value(v) if isinstance(v, str) else v for k, v in (overrides or {}).items()}
+    for key, value in parsed.items():
+        _set(values, exp.config, key, value, exp)
     try:
         return exp.config(**values)
     except ValidationError as e:
         err = e.errors()[0]
-        key = str(err["loc"][0]) if err["loc"] else "?"
-        got = values.get(key, "<missing>")
-        hint = _field_help(exp.config, key) if key in fields else ""
+        key = ".".join(map(str, err["loc"])) or "?"
+        head = str(err["loc"][0]) if err["loc"] else "?"
+        got = parsed.get(key, values.get(head, "<missing>"))
+        hint = _field_help(exp.config, head) if head in exp.config.model_fields else ""
         raise GenlabError(f"bad value for {key!r}: {got!r}: {err['msg']}"
-                          + (f"; {key} is {hint}" if hint else "")) from None
+                          + (f"; {head} is {hint}" if hint else "")) from None
 
 
-class Context:
-    """What a running experiment may touch: its run directory, device, seeds, progress."""
-
-    def __init__(self, writer: RunWriter, config: ExperimentConfig, *, progress: bool = False):
-        self.writer = writer
-        self.seed = config.seed
-        if config.device.startswith("cuda") and not torch.cuda.is_available():
-            raise GenlabError(f"device {config.device!r} requested but CUDA is not available")
-        self.device = torch.device(config.device)
-        self.progress = progress
-
-    @property
-    def dir(self) -> Path:
-        return self.writer.dir
-
-    def seed_for(self, *names: Any) -> int:
-        """An integer seed for the random source named by ``names`` (e.g. ``"init", 3``)."""
-        return derive_seed(self.seed, *names)
-
-    def generator(self, *names: Any, device: str | torch.device = "cpu") -> torch.Generator:
-        """A fresh ``torch.Generator`` seeded for the random source named by ``names``."""
-        return torch.Generator(device=device).manual_seed(self.seed_for(*names))
-
-    def log(self, record: dict[str, Any]) -> None:
-        """Append one metrics record to ``metrics.jsonl``."""
-        self.writer.log(record)
-
-    def save_state(self, name: str, model: torch.nn.Module) -> Path:
-        """Save ``model``'s weights as ``weights/<name>.pt``."""
-        return self.writer.save_state(name, model.state_dict())
-
-    def track(self, iterable: Iterable, description: str, total: int | None = None):
-        """Iterate with a progress bar when the run shows progress."""
-        return track(iterable, description, total=total, enabled=self.progress)
+def _rank(profile: str | None) -> int:
+    return PROFILES.index(profile) if profile in PROFILES else len(PROFILES)
 
 
 def run_experiment(exp: Experiment, config: ExperimentConfig, out: Path | str = "runs", *,
                    progress: bool = False, profile: str | None = None) -> RunRecord:
     """Run ``exp`` into a new run directory under ``out`` and draw its figures.
 
-    ``profile`` (the name the config came from) is recorded in the provenance.
+    ``profile`` (the name the config came from) is recorded in the provenance, and
+    marks each claim whose ``min_profile`` is larger as not expected at this profile.
 
     On an exception or Ctrl-C the run keeps what it wrote and its ``result.json``
     says ``failed`` or ``interrupted`` with the reason; the exception propagates.
@@ -215,15 +303,16 @@ def run_experiment(exp: Experiment, config: ExperimentConfig, out: Path | str = 
     writer = RunWriter(out, exp.name, config.model_dump(mode="json"), seed=config.seed,
                        device=config.device, profile=profile)
     try:
-        ctx = Context(writer, config, progress=progress)
-        result = exp.run(config, ctx)
+        ctx = Context(writer, config, progress=progress, profile=profile)
+        result = exp.run_fn()(config, ctx)
         writer.save_json("data", result.data)
         if result.arrays:
             writer.save_arrays(result.arrays)
-        writer.update_result(summary=result.summary, status="drawing",
-                             claims=[c.model_dump() for c in result.claims])
+        claims = [{**c.model_dump(), "expected": _rank(profile) >= _rank(c.min_profile)}
+                  for c in result.claims]
+        writer.update_result(summary=result.summary, status="drawing", claims=claims)
         record = load_run(writer.dir)
-        names = [writer.save_figure(n, fig).name for n, fig in exp.figures(record).items()]
+        names = [writer.save_figure(n, fig).name for n, fig in exp.figures_fn()(record).items()]
     except KeyboardInterrupt:
         writer.finish("interrupted", reason="interrupted by the user (Ctrl-C)")
         raise

@@ -1,8 +1,12 @@
-"""Models of the lecture, each built from an explicit seed."""
+"""Models of the lecture, each built from an explicit seed and recording its constructor
+arguments (:func:`model_spec`), so stored weights rebuild exactly (:func:`build_model`)."""
 
 from .cnn import MnistCNN, seeded
 from .mlp import MLP
+from .polynomial import legendre_features, ridge_fit
 from .skip import SkipNet, noise_input
+from .spec import build_model, model_spec, recorded
 from .vgg import VGG16, VGG16_LAYERS
 
-__all__ = ["MLP", "VGG16", "VGG16_LAYERS", "MnistCNN", "SkipNet", "noise_input", "seeded"]
+__all__ = ["MLP", "VGG16", "VGG16_LAYERS", "MnistCNN", "SkipNet", "build_model", "legendre_features",
+           "model_spec", "noise_input", "recorded", "ridge_fit", "seeded"]

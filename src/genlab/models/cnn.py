@@ -7,6 +7,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from .spec import recorded
+
 __all__ = ["MnistCNN", "seeded"]
 
 
@@ -22,6 +24,7 @@ def seeded(seed: int):
         yield
 
 
+@recorded
 class MnistCNN(nn.Sequential):
     """Conv(1→8, 5×5, same) → ReLU → MaxPool 2×2 → Flatten → Linear(1568→512) → ReLU → Linear(512→10).
 

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from torch import nn
 
 from .cnn import seeded
+from .spec import recorded
 
 __all__ = ["MLP"]
 
 
+@recorded
 class MLP(nn.Sequential):
     """Flatten → [Linear → (BatchNorm) → act → (Dropout)] × len(hidden) → Linear.
 

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from .cnn import seeded
+from .spec import recorded
 
 __all__ = ["SkipNet", "noise_input"]
 
@@ -32,6 +33,7 @@ def _conv_bn_act(c_in: int, c_out: int, k: int, stride: int = 1, *,
             nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
 
 
+@recorded
 class SkipNet(nn.Module):
     """DIP's skip network; output (B, out_channels, H, W) in (0, 1) via a sigmoid.
 

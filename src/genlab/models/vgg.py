@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from .cnn import seeded
+from .spec import recorded
 
 __all__ = ["VGG16", "VGG16_LAYERS"]
 
@@ -50,6 +51,7 @@ def _layer_names() -> dict[str, tuple[str, int]]:
 VGG16_LAYERS: dict[str, tuple[str, int]] = _layer_names()
 
 
+@recorded
 class VGG16(nn.Module):
     """VGG16 (configuration D) with configurable width, input size and channels.
 

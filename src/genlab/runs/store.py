@@ -19,9 +19,10 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from .provenance import provenance
 
@@ -49,13 +50,28 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The process's umask, read once: files get mode 0666 & ~umask (0644 by default),
+#: as ``open`` would give them (``mkstemp`` alone makes them private, 0600).
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    The file gets the mode ``open`` would give it (0644 under the usual umask).
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -111,11 +127,12 @@ class RunWriter:
         plt.close(fig)
         return path
 
-    def save_state(self, name: str, state_dict: dict) -> Path:
+    def save_state(self, name: str, state_dict: dict, info: dict | None = None) -> Path:
         """Save a model's state dict as ``weights/<slug>.pt`` (load with ``weights_only=True``).
 
         The file name is ``name`` made shell-friendly: runs of characters other than
         letters, digits, ``.``, ``_`` and ``-`` become ``_`` (``"p=0.5"`` → ``p_0.5``).
+        ``info`` (what rebuilds the model and its data) goes to ``weights/<slug>.json``.
         """
         import io
 
@@ -127,6 +144,8 @@ class RunWriter:
         torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buf)
         path = self.dir / "weights" / f"{name}.pt"
         atomic_write(path, buf.getvalue())
+        if info is not None:
+            write_json(path.with_suffix(".json"), info)
         return path
 
     def save_json(self, name: str, obj: Any) -> Path:
@@ -138,6 +157,8 @@ class RunWriter:
     def save_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Save named arrays to ``arrays.npz`` (for figures that need more than JSON)."""
         import io
+
+        import numpy as np
 
         buf = io.BytesIO()
         np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
@@ -203,6 +224,8 @@ class RunRecord:
         path = self.dir / "arrays.npz"
         if not path.exists():
             return {}
+        import numpy as np
+
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
 

@@ -1,10 +1,12 @@
-"""Training: full-batch GD, minibatch SGD, online; seed ensembles; optimizers; progress."""
+"""Training: one small core (batches, step, epoch, evaluate, fit), the optimizer chosen
+once in a config, seed ensembles and progress bars."""
 
+from .core import LossFn, batches, check_finite, epoch, evaluate, fit, step
 from .ensemble import (Ensemble, choose_method, evaluate_ensemble, make_ensemble,
                        train_ensemble, train_seeds)
-from .loop import evaluate, make_optimizer, make_scheduler, train
+from .optim import OPTIMIZERS, SCHEDULES, OptimizerConfig
 from .progress import track
 
-__all__ = ["Ensemble", "choose_method", "evaluate", "evaluate_ensemble", "make_ensemble",
-           "make_optimizer", "make_scheduler", "track", "train", "train_ensemble",
-           "train_seeds"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "Ensemble", "LossFn", "OptimizerConfig", "batches",
+           "check_finite", "choose_method", "epoch", "evaluate", "evaluate_ensemble", "fit",
+           "make_ensemble", "step", "track", "train_ensemble", "train_seeds"]

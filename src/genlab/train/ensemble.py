@@ -25,13 +25,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from .loop import make_optimizer, train
+from ..errors import Diverged
+from .core import LossFn, check_finite, fit
+from .optim import OptimizerConfig
 from .progress import track
 
 __all__ = ["Ensemble", "choose_method", "evaluate_ensemble", "make_ensemble", "train_ensemble",
            "train_seeds"]
 
-LossFn = Callable[[Tensor, Tensor], Tensor]
 METHODS = ("auto", "vmap", "sequential")
 
 
@@ -120,14 +121,13 @@ def _stack(models: Sequence[nn.Module]) -> Ensemble:
     return Ensemble(template, params, buffers)
 
 
-def _orders(n: int, batch_size: int, generators: Sequence[torch.Generator], device):
-    """Endless (R, B) index tensors: each member's own shuffled epoch, as ``train`` draws it."""
-    while True:
-        if batch_size >= n:
-            yield None
-        else:
-            perms = torch.stack([torch.randperm(n, generator=g) for g in generators])  # (R, n)
-            yield from perms.to(device).split(batch_size, dim=1)
+def _orders(n: int, batch_size: int | None, generators: Sequence[torch.Generator], device):
+    """One epoch of (R, B) index tensors: each member's own shuffled order, as
+    :func:`~genlab.train.epoch` draws it; ``[None]`` for the full batch."""
+    if batch_size is None or batch_size >= n:
+        return [None]
+    perms = torch.stack([torch.randperm(n, generator=g) for g in generators])  # (R, n)
+    return perms.to(device).split(batch_size, dim=1)
 
 
 def _grad_orders(ens: Ensemble, x: Tensor, y: Tensor, loss_fn: LossFn) -> dict[str, list[int]]:
@@ -170,12 +170,20 @@ def evaluate_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, loss_fn: LossFn = 
     return {"loss": loss / len(x), "acc": correct.double() / len(x)}
 
 
+def _check_members(rec: dict) -> None:
+    for key, values in rec.items():
+        if key.endswith("_loss"):
+            bad = [r for r, v in enumerate(values) if not math.isfinite(v)]
+            if bad:
+                raise Diverged(f"{key.removesuffix('_loss')} loss of member {bad[0]} became "
+                               f"{values[bad[0]]} (learning rate too large?)")
+
+
 def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[torch.Generator],
-                   optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
-                   momentum: float = 0.9, epochs: float = 1, batch_size: int | None = None,
+                   optimizer: OptimizerConfig, epochs: int = 1, batch_size: int | None = None,
                    loss_fn: LossFn = F.cross_entropy,
                    eval_sets: Mapping[str, tuple[Tensor, Tensor]] | None = None,
-                   eval_every: int | None = None, log: Callable[[dict], None] | None = None,
+                   log: Callable[[dict], None] | None = None,
                    progress: bool = False) -> list[dict]:
     """Train every member of ``ens`` at once (vmap), each on its own data order.
 
@@ -183,17 +191,20 @@ def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[
         ens: the stacked members (trained in place).
         x, y: the training set, (N, ...) and (N,), on the ensemble's device.
         generators: one batch-order generator per member.
-        optimizer, lr, weight_decay, momentum: as in :func:`genlab.train.make_optimizer`.
-        epochs: passes over the data (fractional allowed).
+        optimizer: the optimizer, built once over the stacked parameters (Adam and
+            SGD act elementwise, so this is R separate optimizers).
+        epochs: passes over the data.
         batch_size: M; ``None`` or ``>= N`` is full-batch.
         loss_fn: ``loss_fn(outputs, targets)``, a mean over the batch.
-        eval_sets: name → ``(x, y)`` evaluated per member at each evaluation.
-        eval_every: evaluate every this many steps; ``None`` = once per epoch (and at step 0).
+        eval_sets: name → ``(x, y)`` evaluated per member at epoch 0 and after each epoch.
         log: called with each record.
         progress: show a progress bar.
 
     Returns:
-        Records ``{"step", "epoch", "<set>_loss": [R floats], "<set>_acc": [R floats]}``.
+        Records ``{"epoch", "<set>_loss": [R floats], "<set>_acc": [R floats]}``.
+
+    Raises:
+        Diverged: some member's evaluated loss became NaN or infinite.
     """
     if len(generators) != ens.size:
         raise ValueError(f"need one generator per member: got {len(generators)} for {ens.size}")
@@ -201,10 +212,6 @@ def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[
         raise ValueError("batch norm cannot be trained stacked (its running statistics update in "
                          "place); allowed: models without batch norm, or method='sequential'")
     n = len(x)
-    batch_size = n if batch_size is None else min(batch_size, n)
-    steps_per_epoch = math.ceil(n / batch_size)
-    total = max(1, round(epochs * steps_per_epoch))
-    eval_every = eval_every or steps_per_epoch
     layout = _grad_orders(ens, x, y, loss_fn)
     # the optimizer's leaves: each parameter permuted so that its gradient is contiguous
     leaves = {k: p.detach().permute(layout[k]).contiguous().requires_grad_()
@@ -213,36 +220,32 @@ def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[
     def views() -> dict[str, Tensor]:  # the parameters in their own shapes, as views of leaves
         return {k: v.permute(_inverse(layout[k])) for k, v in leaves.items()}
 
-    opt = make_optimizer(leaves.values(), optimizer, lr, momentum=momentum,
-                         weight_decay=weight_decay)
+    opt = optimizer.build(leaves.values())
     per_member = vmap(loss_fn)
     records: list[dict] = []
-
-    def checkpoint(step: int) -> None:
-        rec: dict = {"step": step, "epoch": step / steps_per_epoch}
+    ens.params = views()
+    for e in track(range(epochs + 1), "ensemble", total=epochs + 1, enabled=progress):
+        running = torch.zeros((), device=x.device)  # the members' summed losses, on device
+        for idx in _orders(n, batch_size, generators, x.device) if e else ():
+            ens.params = views()
+            if idx is None:
+                out, yb = ens(x, train=True), y.expand(ens.size, n)  # (R, N, K), (R, N)
+            else:
+                out, yb = ens(x[idx], shared=False, train=True), y[idx]  # (R, B, K), (R, B)
+            loss = per_member(out, yb).sum()  # members share nothing: d(sum)/dθ_r = dL_r/dθ_r
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.detach()
+        check_finite(float(running), "the members' summed training loss")
+        rec: dict = {"epoch": e}
         for name, (xe, ye) in (eval_sets or {}).items():
-            for k, v in evaluate_ensemble(ens, xe, ye, loss_fn=loss_fn).items():
-                rec[f"{name}_{k}"] = v.tolist()
+            rec.update({f"{name}_{k}": v.tolist() for k, v in
+                        evaluate_ensemble(ens, xe, ye, loss_fn=loss_fn).items()})
+        _check_members(rec)
         records.append(rec)
         if log is not None:
             log(rec)
-
-    ens.params = views()
-    checkpoint(0)
-    batches = _orders(n, batch_size, generators, x.device)
-    for step in track(range(1, total + 1), "ensemble", total=total, enabled=progress):
-        ens.params = views()
-        idx = next(batches)  # (R, B) or None
-        if idx is None:
-            out, yb = ens(x, train=True), y.expand(ens.size, n)  # (R, N, K), (R, N)
-        else:
-            out, yb = ens(x[idx], shared=False, train=True), y[idx]  # (R, B, K), (R, B)
-        loss = per_member(out, yb).sum()  # members share nothing: d(sum)/dθ_r = dL_r/dθ_r
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step % eval_every == 0 or step == total:
-            checkpoint(step)
     ens.params = {k: v.detach().requires_grad_() for k, v in views().items()}
     return records
 
@@ -270,10 +273,10 @@ _CPU_VMAP_MAX_PARAMS = 150_000
 
 
 def _merge(runs: list[list[dict]]) -> list[dict]:
-    """Per-member ``train`` records → one record per evaluation with per-member lists."""
+    """Per-member :func:`~genlab.train.fit` records → one record per epoch with per-member lists."""
     merged = []
     for recs in zip(*runs):
-        rec: dict = {"step": recs[0]["step"], "epoch": recs[0]["epoch"]}
+        rec: dict = {"epoch": recs[0]["epoch"]}
         for key in recs[0]:
             if key.endswith(("_loss", "_acc")) and key != "train_loss_running":
                 rec[key] = [r[key] for r in recs]
@@ -282,12 +285,11 @@ def _merge(runs: list[list[dict]]) -> list[dict]:
 
 
 def train_seeds(make_model: Callable[[int], nn.Module], seeds: Sequence[int], x: Tensor,
-                y: Tensor, *, generators: Sequence[torch.Generator], method: str = "auto",
-                optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
-                momentum: float = 0.9, epochs: float = 1, batch_size: int | None = None,
+                y: Tensor, *, generators: Sequence[torch.Generator], optimizer: OptimizerConfig,
+                method: str = "auto", epochs: int = 1, batch_size: int | None = None,
                 loss_fn: LossFn = F.cross_entropy,
                 eval_sets: Mapping[str, tuple[Tensor, Tensor]] | None = None,
-                eval_every: int | None = None, log: Callable[[dict], None] | None = None,
+                log: Callable[[dict], None] | None = None,
                 progress: bool = False) -> tuple[Ensemble, list[dict]]:
     """Train R members ``make_model(seeds[r])``, stacked (vmap) or one after the other.
 
@@ -298,13 +300,13 @@ def train_seeds(make_model: Callable[[int], nn.Module], seeds: Sequence[int], x:
         seeds: one init seed per member.
         x, y: the training set on the target device.
         generators: one batch-order generator per member.
+        optimizer: the optimizer of every member.
         method: "vmap", "sequential", or "auto" (:func:`choose_method`).
-        optimizer, lr, weight_decay, momentum, epochs, batch_size, loss_fn, eval_sets,
-            eval_every, log, progress: as in :func:`train_ensemble`.
+        epochs, batch_size, loss_fn, eval_sets, log, progress: as in :func:`train_ensemble`.
 
     Returns:
-        ``(ensemble, records)``: the trained members stacked, and per-evaluation
-        records with one value per member for each ``<set>_loss`` / ``<set>_acc``.
+        ``(ensemble, records)``: the trained members stacked, and per-epoch records
+        with one value per member for each ``<set>_loss`` / ``<set>_acc``.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ensemble method {method!r}; allowed: {', '.join(METHODS)}")
@@ -312,22 +314,20 @@ def train_seeds(make_model: Callable[[int], nn.Module], seeds: Sequence[int], x:
         raise ValueError(f"need one generator per seed: got {len(generators)} for {len(seeds)}")
     if method == "auto":
         method = choose_method(make_model(int(seeds[0])), len(seeds), x.device)
-    common = dict(epochs=epochs, batch_size=batch_size, loss_fn=loss_fn, eval_sets=eval_sets,
-                  eval_every=eval_every)
+    common = dict(epochs=epochs, batch_size=batch_size, loss_fn=loss_fn, eval_sets=eval_sets)
     if method == "vmap":
         ens = make_ensemble(make_model, seeds, x.device)
-        records = train_ensemble(ens, x, y, generators=generators, optimizer=optimizer, lr=lr,
-                                 weight_decay=weight_decay, momentum=momentum, log=log,
+        records = train_ensemble(ens, x, y, generators=generators, optimizer=optimizer, log=log,
                                  progress=progress, **common)
         return ens, records
     models, runs = [], []
     for seed, g in track(list(zip(seeds, generators)), "members", enabled=progress):
         model = make_model(int(seed)).to(x.device)
-        opt = make_optimizer(model.parameters(), optimizer, lr, momentum=momentum,
-                             weight_decay=weight_decay)
-        runs.append(train(model, x, y, optimizer=opt, generator=g, **common))
+        runs.append(fit(model, optimizer.build(model.parameters()), x, y, generator=g, **common))
         models.append(model)
     records = _merge(runs)
-    for rec in records if log is not None else ():
-        log(rec)
+    for rec in records:
+        _check_members(rec)
+        if log is not None:
+            log(rec)
     return _stack(models), records
