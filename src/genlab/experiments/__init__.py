@@ -12,11 +12,11 @@ import importlib.util
 
 from ..errors import GenlabError
 from .base import (PROFILES, Claim, ClaimSpec, Context, Experiment, ExperimentConfig, Result,
-                   accepts, check, resolve_config, run_experiment)
+                   Table, accepts, check, resolve_config, run_experiment)
 
 __all__ = ["PROFILES", "Claim", "ClaimSpec", "Context", "Experiment", "ExperimentConfig",
-           "LECTURE_ORDER", "Result", "accepts", "available", "check", "get", "resolve_config",
-           "run_experiment"]
+           "LECTURE_ORDER", "Result", "Table", "accepts", "available", "check", "get",
+           "resolve_config", "run_experiment"]
 
 LECTURE_ORDER = ("inversion", "descent", "regularization", "memorization", "difficulty",
                  "image_prior", "flatness", "batch_gap", "gauss_newton", "sgd_temperature",

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = ["PROFILES", "Claim", "ClaimSpec", "Context", "Experiment", "ExperimentConfig",
-           "Result", "accepts", "check", "resolve_config", "run_experiment"]
+           "Result", "Table", "accepts", "check", "resolve_config", "run_experiment"]
 
 #: Profiles from the smallest to the largest.
 PROFILES = ("quick", "default", "full")
@@ -154,12 +154,35 @@ class Result:
         summary: key numbers shown by ``genlab show`` and the report.
         data: JSON-serializable records the figures are drawn from (``data.json``).
         arrays: larger arrays for the figures (``arrays.npz``).
+        tables: name → :class:`Table`, shown as HTML tables in the report and by
+            ``genlab show`` (``tables.json``): numbers a reader compares side by side,
+            e.g. a paper's table next to the measured one.
     """
 
     claims: list[Claim]
     summary: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+
+
+class Table(BaseModel):
+    """A small table of results: a caption, column names and rows of cells.
+
+    Cells are numbers or short strings; numbers are formatted where they are shown.
+    """
+
+    caption: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+    @field_validator("rows")
+    @classmethod
+    def _rows_fit(cls, rows: list[list[Any]], info) -> list[list[Any]]:
+        width = len(info.data.get("columns", []))
+        if any(len(r) != width for r in rows):
+            raise ValueError(f"every row needs {width} cells (one per column)")
+        return rows
 
 
 def _resolve(target: Callable | str) -> Callable:
@@ -306,6 +329,8 @@ def run_experiment(exp: Experiment, config: ExperimentConfig, out: Path | str = 
         ctx = Context(writer, config, progress=progress, profile=profile)
         result = exp.run_fn()(config, ctx)
         writer.save_json("data", result.data)
+        if result.tables:
+            writer.save_json("tables", {k: t.model_dump() for k, t in result.tables.items()})
         if result.arrays:
             writer.save_arrays(result.arrays)
         claims = [{**c.model_dump(), "expected": _rank(profile) >= _rank(c.min_profile)}

@@ -220,6 +220,12 @@ class RunRecord:
         return json.loads(path.read_text()) if path.exists() else {}
 
     @cached_property
+    def tables(self) -> dict[str, Any]:
+        """The experiment's result tables (``tables.json``): name → caption, columns, rows."""
+        path = self.dir / "tables.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @cached_property
     def arrays(self) -> dict[str, np.ndarray]:
         path = self.dir / "arrays.npz"
         if not path.exists():
