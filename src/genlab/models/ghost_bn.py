@@ -1,0 +1,206 @@
+"""Ghost Batch Normalization: batch norm whose statistics come from small "ghost" batches.
+
+Hoffer, Hubara & Soudry 2017, "Train longer, generalize better: closing the
+generalization gap in large batch training of neural networks", NeurIPS,
+arXiv:1705.08741, Algorithm 1. A large batch of B examples is split into ghost
+batches of g examples; in training each ghost batch is normalized by its own mean
+and (biased) variance, so the normalization noise is that of a batch of g while
+the gradient averages over B. The affine parameters are shared; eval mode uses
+the running statistics exactly as ``nn.BatchNorm`` does.
+
+**Which examples form a ghost batch.** With B = k·g + r (0 ≤ r < g), the first
+k·g examples form k ghost batches of g *interleaved* examples: ghost batch j holds
+examples j, j + k, j + 2k, ... That partition is a free view of the input,
+``x[:k·g].view(g, k·C, ...)``, on which PyTorch's own batch-norm kernel treats each
+(ghost batch, channel) pair as one channel: one vectorized pass, no copy, and every
+autograd feature of the native kernel (double backward, forward mode,
+``torch.func``). Contiguous chunks (the same pass on ``[B/g, g, ...]``) would need a
+transposed copy or a composite of many elementwise kernels, both measured slower
+(``benchmarks/ghost_bn.py``). Batches are shuffled, so which examples share a
+ghost batch is immaterial. The remaining r examples (if any) form one smaller,
+last ghost batch, normalized by a second call; r must give more than one value per
+channel, as in ``nn.BatchNorm``. With B ≤ g the layer is plain batch norm.
+
+**Running statistics.** Algorithm 1 folds every ghost batch's statistics into the
+running ones with geometrically decaying momentum weights: that is batch norm's
+update r ← (1 − η)·r + η·s applied once per ghost batch, in order (ghost batches
+0..k−1, then the remainder). We apply it in closed form,
+r ← Π(1 − η_t)·r + Σ_t η_t·Π_{u>t}(1 − η_u)·s_t, so the buffers end exactly where
+``nn.BatchNorm`` applied ghost batch by ghost batch leaves them: the unbiased
+variance is tracked (the paper tracks the standard deviation; we keep PyTorch's
+convention so that eval mode is plain batch norm), ``num_batches_tracked`` counts
+ghost batches, and ``momentum=None`` (cumulative average) averages ghost batches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["GhostBatchNorm1d", "GhostBatchNorm2d", "ghost_batch_norm"]
+
+
+class _Ghost:
+    """Forward shared by the 1d and 2d layers (mixed in before the ``nn.BatchNorm`` class)."""
+
+    ghost_batch_size: int
+
+    def _init_ghost(self, ghost_batch_size: int) -> None:
+        if isinstance(ghost_batch_size, bool) or not isinstance(ghost_batch_size, int) \
+                or ghost_batch_size < 1:
+            raise ValueError(f"ghost_batch_size must be an integer >= 1, got {ghost_batch_size!r}")
+        self.ghost_batch_size = ghost_batch_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        uses_batch_stats = self.training or self.running_mean is None
+        if not uses_batch_stats or input.shape[0] <= self.ghost_batch_size:
+            return super().forward(input)  # eval mode, or a single ghost batch
+        self._check_input_dim(input)
+        return _ghost_forward(self, input)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, ghost_batch_size={self.ghost_batch_size}"
+
+
+class GhostBatchNorm1d(_Ghost, nn.BatchNorm1d):
+    """``nn.BatchNorm1d`` over ghost batches of ``ghost_batch_size`` examples in training.
+
+    A drop-in replacement: same constructor arguments, parameters, buffers and
+    state-dict keys as ``nn.BatchNorm1d`` (and ``isinstance(m, nn.BatchNorm1d)``),
+    plus the keyword ``ghost_batch_size``. Inputs ``(N, C)`` or ``(N, C, L)``; see the
+    module docstring for the ghost-batch partition and the running-statistics rule.
+
+    Args:
+        num_features, eps, momentum, affine, track_running_stats, device, dtype:
+            as ``nn.BatchNorm1d``.
+        ghost_batch_size: g, examples per ghost batch (≥ 1); a batch of ≤ g examples
+            is normalized as plain batch norm.
+
+    Raises:
+        ValueError: ``ghost_batch_size`` < 1; in training, a ghost batch with a single
+            value per channel (e.g. a remainder of 1 example on ``(N, C)`` input).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None, *, ghost_batch_size: int):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self._init_ghost(ghost_batch_size)
+
+
+class GhostBatchNorm2d(_Ghost, nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` over ghost batches of ``ghost_batch_size`` examples in training.
+
+    The 2d counterpart of :class:`GhostBatchNorm1d` (inputs ``(N, C, H, W)``); same
+    drop-in contract, partition and running-statistics rule.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None, *, ghost_batch_size: int):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self._init_ghost(ghost_batch_size)
+
+
+def _ghost_forward(bn: _Ghost, x: Tensor) -> Tensor:
+    """Training-mode forward of ``bn`` on ``x`` (N, C, *S) with N > g."""
+    g, c, spatial = bn.ghost_batch_size, x.shape[1], x.shape[2:]
+    k, r = divmod(x.shape[0], g)
+    smallest = min(g, r or g)
+    if smallest * math.prod(spatial) < 2:
+        raise ValueError(f"batch {x.shape[0]} with ghost_batch_size {g} leaves a ghost batch of "
+                         f"{smallest} example(s) of shape {tuple(x.shape[1:])}: one value per "
+                         "channel; each ghost batch needs at least 2")
+    update = bn.training and bn.track_running_stats
+    sizes = [k * c] + ([c] if r else [])
+    stats = [_stat_buffers(bn, n) if update else (None, None) for n in sizes]
+    head = x[:k * g].reshape(g, k * c, *spatial)  # (g, k·C, *S): block j of row a is example a·k + j
+    weight = None if bn.weight is None else bn.weight.repeat(k)  # (k·C,)
+    bias = None if bn.bias is None else bn.bias.repeat(k)
+    y = F.batch_norm(head, *stats[0], weight, bias, True, 1.0, bn.eps).view(k * g, c, *spatial)
+    if r:
+        tail = F.batch_norm(x[k * g:], *stats[1], bn.weight, bn.bias, True, 1.0, bn.eps)
+        y = torch.cat([y, tail])  # (N, C, *S)
+    if update:
+        means = torch.cat([m.view(-1, c) for m, _ in stats])  # (K, C), K = k + (r > 0)
+        variances = torch.cat([v.view(-1, c) for _, v in stats])
+        _update_running(bn, means, variances)
+    return y
+
+
+def _stat_buffers(bn: _Ghost, n: int) -> tuple[Tensor, Tensor]:
+    """Zeroed (n,) running buffers: with momentum 1 the kernel leaves the ghost stats in them."""
+    return bn.running_mean.new_zeros(n), bn.running_var.new_zeros(n)
+
+
+@torch.no_grad()
+def _update_running(bn: _Ghost, means: Tensor, variances: Tensor) -> None:
+    """Batch norm's running update applied once per ghost batch (rows of (K, C) stats), in order."""
+    n_ghost = means.shape[0]
+    if bn.momentum is None:  # cumulative average: factor 1/t for the t-th batch ever seen
+        seen = int(bn.num_batches_tracked)
+        factors = [1.0 / (seen + t) for t in range(1, n_ghost + 1)]
+    else:
+        factors = [float(bn.momentum)] * n_ghost
+    keep, weights = _sequential_weights(factors)
+    w = torch.tensor(weights, dtype=means.dtype, device=means.device)  # (K,)
+    bn.running_mean.mul_(keep).add_(w @ means)
+    bn.running_var.mul_(keep).add_(w @ variances)
+    bn.num_batches_tracked.add_(n_ghost)
+
+
+def _sequential_weights(factors: list[float]) -> tuple[float, list[float]]:
+    """r ← (1 − f_t)·r + f_t·s_t for t = 1..K in closed form: r_K = keep·r_0 + Σ_t w_t·s_t."""
+    keep, weights = 1.0, []
+    for f in reversed(factors):
+        weights.append(f * keep)
+        keep *= 1.0 - f
+    return keep, weights[::-1]
+
+
+_GHOST_OF = {nn.BatchNorm1d: GhostBatchNorm1d, nn.BatchNorm2d: GhostBatchNorm2d}
+
+
+def ghost_batch_norm(model: nn.Module, ghost_batch_size: int) -> nn.Module:
+    """Swap every ``nn.BatchNorm1d``/``2d`` in ``model`` for its ghost version, in place.
+
+    The new layers take over the old ones' parameter and buffer tensors (the same
+    objects, so an optimizer built before the swap keeps working), their settings and
+    their train/eval mode; the state-dict keys do not change, and eval-mode outputs
+    are unchanged. Layers that already are ghost layers get the new size.
+
+    Args:
+        model: any module, e.g. ``MLP(784, [512] * 3, 10, batch_norm=True)``.
+        ghost_batch_size: g, examples per ghost batch.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        ValueError: ``model`` has no BatchNorm1d/2d layer, or ``ghost_batch_size`` < 1.
+    """
+    if isinstance(model, tuple(_GHOST_OF)):
+        raise ValueError("ghost_batch_norm swaps the layers inside a model; for a single layer "
+                         "build GhostBatchNorm1d/2d directly")
+    swapped = 0
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            kind = next((k for k in _GHOST_OF if isinstance(child, k)), None)
+            if kind is not None:
+                setattr(parent, name, _as_ghost(child, _GHOST_OF[kind], ghost_batch_size))
+                swapped += 1
+    if not swapped:
+        raise ValueError("model has no BatchNorm1d/BatchNorm2d layer to make ghost")
+    return model
+
+
+def _as_ghost(bn: nn.modules.batchnorm._BatchNorm, cls: type, size: int) -> nn.Module:
+    """A ``cls`` layer that shares ``bn``'s parameters, buffers, settings and mode."""
+    ghost = cls(bn.num_features, bn.eps, bn.momentum, bn.affine, bn.track_running_stats,
+                device="meta", ghost_batch_size=size)
+    for name, tensor in [*bn.named_parameters(recurse=False), *bn.named_buffers(recurse=False)]:
+        setattr(ghost, name, tensor)
+    return ghost.train(bn.training)
