@@ -136,6 +136,19 @@ def test_functional_call_gradients_and_second_derivatives_match_reference():
         torch.testing.assert_close(hvp[k], hvp_ref[f"bn.{k}"], **TOL)
 
 
+def test_torch_func_grad_updates_running_stats_passed_as_inputs():
+    ghost, _ = _pair(GhostBatchNorm2d, 3, 4)
+    direct = copy.deepcopy(ghost)
+    x = torch.randn(10, 3, 2, 2, dtype=torch.float64)
+    params = dict(ghost.named_parameters())
+    buffers = {k: v.clone() for k, v in ghost.named_buffers()}
+    g = grad(lambda p, b: functional_call(ghost, (p, b), (x,)).pow(3).sum())(params, buffers)
+    direct(x).pow(3).sum().backward()
+    torch.testing.assert_close(g["weight"], direct.weight.grad, **TOL)
+    for name, buf in direct.named_buffers():  # as for nn.BatchNorm, mutated buffers are inputs
+        torch.testing.assert_close(buffers[name], buf, **TOL)
+
+
 def test_ghost_batch_norm_swaps_layers_in_place():
     mlp = MLP(6, [8, 8], 3, batch_norm=True).double()
     conv = nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU()).double().eval()

@@ -15,9 +15,9 @@ examples j, j + k, j + 2k, ... That partition is a free view of the input,
 (ghost batch, channel) pair as one channel: one vectorized pass, no copy, and every
 autograd feature of the native kernel (double backward, forward mode,
 ``torch.func``). Contiguous chunks (the same pass on ``[B/g, g, ...]``) would need a
-transposed copy or a composite of many elementwise kernels, both measured slower
-(``benchmarks/ghost_bn.py``). Batches are shuffled, so which examples share a
-ghost batch is immaterial. The remaining r examples (if any) form one smaller,
+transposed copy (a row of ``benchmarks/ghost_bn.py``) or a composite of many
+elementwise kernels with a hand-written backward: both were slower. Batches are
+shuffled, so which examples share a ghost batch is immaterial. The remaining r examples (if any) form one smaller,
 last ghost batch, normalized by a second call; r must give more than one value per
 channel, as in ``nn.BatchNorm``. With B ≤ g the layer is plain batch norm.
 
@@ -34,6 +34,7 @@ ghost batches, and ``momentum=None`` (cumulative average) averages ghost batches
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -115,50 +116,54 @@ def _ghost_forward(bn: _Ghost, x: Tensor) -> Tensor:
                          f"{smallest} example(s) of shape {tuple(x.shape[1:])}: one value per "
                          "channel; each ghost batch needs at least 2")
     update = bn.training and bn.track_running_stats
-    sizes = [k * c] + ([c] if r else [])
-    stats = [_stat_buffers(bn, n) if update else (None, None) for n in sizes]
-    head = x[:k * g].reshape(g, k * c, *spatial)  # (g, k·C, *S): block j of row a is example a·k + j
+    # With momentum 1 the kernel leaves each ghost batch's mean and unbiased variance in
+    # these zeroed "running" buffers: (2, K·C), K = k + (r > 0), ghost batches in order.
+    stats = bn.running_mean.new_zeros(2, (k + (r > 0)) * c) if update else None
+    head, tail = x.split([k * g, r]) if r else (x, None)  # split, not slicing: cheap backward
+    head = head.reshape(g, k * c, *spatial)  # (g, k·C, *S): block j of row a is example a·k + j
     weight = None if bn.weight is None else bn.weight.repeat(k)  # (k·C,)
     bias = None if bn.bias is None else bn.bias.repeat(k)
-    y = F.batch_norm(head, *stats[0], weight, bias, True, 1.0, bn.eps).view(k * g, c, *spatial)
+    y = F.batch_norm(head, *_span(stats, 0, k * c), weight, bias, True, 1.0, bn.eps)
+    y = y.view(k * g, c, *spatial)
     if r:
-        tail = F.batch_norm(x[k * g:], *stats[1], bn.weight, bn.bias, True, 1.0, bn.eps)
+        tail = F.batch_norm(tail, *_span(stats, k * c, None), bn.weight, bn.bias, True, 1.0, bn.eps)
         y = torch.cat([y, tail])  # (N, C, *S)
     if update:
-        means = torch.cat([m.view(-1, c) for m, _ in stats])  # (K, C), K = k + (r > 0)
-        variances = torch.cat([v.view(-1, c) for _, v in stats])
-        _update_running(bn, means, variances)
+        _update_running(bn, stats.view(2, -1, c))
     return y
 
 
-def _stat_buffers(bn: _Ghost, n: int) -> tuple[Tensor, Tensor]:
-    """Zeroed (n,) running buffers: with momentum 1 the kernel leaves the ghost stats in them."""
-    return bn.running_mean.new_zeros(n), bn.running_var.new_zeros(n)
+def _span(stats: Tensor | None, lo: int, hi: int | None) -> tuple[Tensor | None, Tensor | None]:
+    """The (mean, variance) buffers of columns lo:hi of ``stats``, or (None, None)."""
+    return (None, None) if stats is None else (stats[0, lo:hi], stats[1, lo:hi])
 
 
-@torch.no_grad()
-def _update_running(bn: _Ghost, means: Tensor, variances: Tensor) -> None:
-    """Batch norm's running update applied once per ghost batch (rows of (K, C) stats), in order."""
-    n_ghost = means.shape[0]
-    if bn.momentum is None:  # cumulative average: factor 1/t for the t-th batch ever seen
-        seen = int(bn.num_batches_tracked)
-        factors = [1.0 / (seen + t) for t in range(1, n_ghost + 1)]
+def _update_running(bn: _Ghost, stats: Tensor) -> None:
+    """Batch norm's running update applied once per ghost batch, in order, in closed form.
+
+    ``stats`` is (2, K, C): the ghost batches' means and unbiased variances (no grad).
+    With factor η_t for the t-th ghost batch, r ← Π(1 − η_t)·r + Σ_t η_t·Π_{u>t}(1 − η_u)·s_t;
+    all on the device (no host sync when the momentum is set).
+    """
+    n_ghost = stats.shape[1]
+    if bn.momentum is None:  # cumulative average over every batch seen: equal weights
+        seen = bn.num_batches_tracked.to(stats.dtype)
+        keep, update = seen / (seen + n_ghost), stats.sum(1) / (seen + n_ghost)  # (), (2, C)
+        for buffer, new in zip((bn.running_mean, bn.running_var), update):
+            buffer.mul_(keep).add_(new)
     else:
-        factors = [float(bn.momentum)] * n_ghost
-    keep, weights = _sequential_weights(factors)
-    w = torch.tensor(weights, dtype=means.dtype, device=means.device)  # (K,)
-    bn.running_mean.mul_(keep).add_(w @ means)
-    bn.running_var.mul_(keep).add_(w @ variances)
+        eta = float(bn.momentum)
+        update = torch.matmul(_momentum_weights(n_ghost, eta, stats.dtype, stats.device), stats)
+        for buffer, new in zip((bn.running_mean, bn.running_var), update):  # (C,) each
+            torch.add(new, buffer, alpha=(1 - eta) ** n_ghost, out=buffer)
     bn.num_batches_tracked.add_(n_ghost)
 
 
-def _sequential_weights(factors: list[float]) -> tuple[float, list[float]]:
-    """r ← (1 − f_t)·r + f_t·s_t for t = 1..K in closed form: r_K = keep·r_0 + Σ_t w_t·s_t."""
-    keep, weights = 1.0, []
-    for f in reversed(factors):
-        weights.append(f * keep)
-        keep *= 1.0 - f
-    return keep, weights[::-1]
+@functools.lru_cache(maxsize=64)
+def _momentum_weights(n_ghost: int, eta: float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """(K,) weights η·(1 − η)^(K−1−t) of ghost batch t (cached: one small tensor per setting)."""
+    ages = torch.arange(n_ghost - 1, -1, -1, dtype=torch.float64)
+    return (eta * (1 - eta) ** ages).to(dtype=dtype, device=device)
 
 
 _GHOST_OF = {nn.BatchNorm1d: GhostBatchNorm1d, nn.BatchNorm2d: GhostBatchNorm2d}
