@@ -1,8 +1,9 @@
 """Ghost Batch Normalization forward + backward against plain batch norm on the same batch.
 
-Rows, timed round-robin in one process (``_timing.side_by_side``, median of
-``--repeats``, the ratio to batch norm taken in each of ``--rounds`` rounds), each one training-mode forward and one backward to the input and
-the affine parameters, running statistics updated where the layer keeps them:
+Rows, timed round-robin in one process (``_timing.side_by_side``: median of
+``--repeats``; the ratio to batch norm is taken in each of ``--rounds`` rounds), each
+one training-mode forward and one backward to the input and the affine parameters,
+running statistics updated where the layer keeps them:
 
 - ``nn.BatchNorm`` over the whole batch (the baseline, ratio 1);
 - genlab's ``GhostBatchNorm`` (one native batch-norm call on a free view of the batch);

@@ -39,7 +39,8 @@ def _pair(cls, c, g, **kw):
     """A ghost layer and a plain batch norm with the same random affine parameters."""
     torch.manual_seed(0)
     ghost = cls(c, ghost_batch_size=g, dtype=torch.float64, **kw)
-    plain = (nn.BatchNorm1d if cls is GhostBatchNorm1d else nn.BatchNorm2d)(c, dtype=torch.float64, **kw)
+    plain_cls = nn.BatchNorm1d if cls is GhostBatchNorm1d else nn.BatchNorm2d
+    plain = plain_cls(c, dtype=torch.float64, **kw)
     if ghost.affine:
         with torch.no_grad():
             ghost.weight.uniform_(0.5, 2.0)
@@ -85,7 +86,7 @@ def test_hand_checked_partition_and_running_update():
     y = bn(torch.tensor([[0.0], [10.0], [2.0], [12.0]], dtype=torch.float64))
     s = (1 + 1e-5) ** -0.5
     torch.testing.assert_close(y.flatten(), torch.tensor([-s, -s, s, s], dtype=torch.float64))
-    # momentum 0.1, once per ghost batch: mean 0 → 0.1·1 → 0.9·0.1 + 0.1·11; var 1 → 1.1 → 1.19
+    # momentum 0.1, once per ghost batch: mean 0 → 0.1 → 0.9·0.1 + 0.1·11; var 1 → 1.1 → 1.19
     torch.testing.assert_close(bn.running_mean, torch.tensor([1.19], dtype=torch.float64))
     torch.testing.assert_close(bn.running_var, torch.tensor([1.19], dtype=torch.float64))
     assert int(bn.num_batches_tracked) == 2
@@ -159,7 +160,8 @@ def test_ghost_batch_norm_swaps_layers_in_place():
         keys = list(model.state_dict())
         assert ghost_batch_norm(model, 4) is model
         kinds = {type(m) for m in model.modules()}
-        assert kinds & {GhostBatchNorm1d, GhostBatchNorm2d} and not kinds & {nn.BatchNorm1d, nn.BatchNorm2d}
+        assert kinds & {GhostBatchNorm1d, GhostBatchNorm2d}
+        assert not kinds & {nn.BatchNorm1d, nn.BatchNorm2d}
         assert all(a is b for a, b in zip(model.parameters(), params))  # optimizers keep working
         assert list(model.state_dict()) == keys and model.training == before.training
         model.eval(), before.eval()

@@ -17,9 +17,10 @@ autograd feature of the native kernel (double backward, forward mode,
 ``torch.func``). Contiguous chunks (the same pass on ``[B/g, g, ...]``) would need a
 transposed copy (a row of ``benchmarks/ghost_bn.py``) or a composite of many
 elementwise kernels with a hand-written backward: both were slower. Batches are
-shuffled, so which examples share a ghost batch is immaterial. The remaining r examples (if any) form one smaller,
-last ghost batch, normalized by a second call; r must give more than one value per
-channel, as in ``nn.BatchNorm``. With B ≤ g the layer is plain batch norm.
+shuffled, so which examples share a ghost batch is immaterial. The remaining r
+examples (if any) form one smaller, last ghost batch, normalized by a second call;
+it must hold more than one value per channel, as in ``nn.BatchNorm``. With B ≤ g
+the layer is plain batch norm.
 
 **Running statistics.** Algorithm 1 folds every ghost batch's statistics into the
 running ones with geometrically decaying momentum weights: that is batch norm's
@@ -126,7 +127,8 @@ def _ghost_forward(bn: _Ghost, x: Tensor) -> Tensor:
     y = F.batch_norm(head, *_span(stats, 0, k * c), weight, bias, True, 1.0, bn.eps)
     y = y.view(k * g, c, *spatial)
     if r:
-        tail = F.batch_norm(tail, *_span(stats, k * c, None), bn.weight, bn.bias, True, 1.0, bn.eps)
+        tail = F.batch_norm(tail, *_span(stats, k * c, None), bn.weight, bn.bias, True, 1.0,
+                            bn.eps)
         y = torch.cat([y, tail])  # (N, C, *S)
     if update:
         _update_running(bn, stats.view(2, -1, c))
@@ -142,8 +144,9 @@ def _update_running(bn: _Ghost, stats: Tensor) -> None:
     """Batch norm's running update applied once per ghost batch, in order, in closed form.
 
     ``stats`` is (2, K, C): the ghost batches' means and unbiased variances (no grad).
-    With factor η_t for the t-th ghost batch, r ← Π(1 − η_t)·r + Σ_t η_t·Π_{u>t}(1 − η_u)·s_t;
-    all on the device (no host sync when the momentum is set).
+    With factor η_t for the t-th ghost batch,
+    r ← Π(1 − η_t)·r + Σ_t η_t·Π_{u>t}(1 − η_u)·s_t, computed on the device (no host
+    sync when the momentum is set).
     """
     n_ghost = stats.shape[1]
     if bn.momentum is None:  # cumulative average over every batch seen: equal weights
@@ -160,8 +163,9 @@ def _update_running(bn: _Ghost, stats: Tensor) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _momentum_weights(n_ghost: int, eta: float, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """(K,) weights η·(1 − η)^(K−1−t) of ghost batch t (cached: one small tensor per setting)."""
+def _momentum_weights(n_ghost: int, eta: float, dtype: torch.dtype,
+                      device: torch.device) -> Tensor:
+    """(K,) weights η·(1 − η)^(K−1−t) of ghost batch t (cached: a small tensor per setting)."""
     ages = torch.arange(n_ghost - 1, -1, -1, dtype=torch.float64)
     return (eta * (1 - eta) ** ages).to(dtype=dtype, device=device)
 

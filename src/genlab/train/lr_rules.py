@@ -30,12 +30,14 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 
-__all__ = ["LR_RULES", "LrPlan", "lr_plan"]
+__all__ = ["LR_RULES", "LrPlan", "LrRule", "lr_plan"]
 
-LR_RULES = ("none", "sqrt", "linear")
+LrRule = Literal["none", "sqrt", "linear"]  # for a pydantic config field
+LR_RULES: tuple[str, ...] = get_args(LrRule)
 GOYAL_WARMUP_EPOCHS = 5.0
 
 
@@ -53,7 +55,7 @@ class LrPlan:
         warmup_epochs: epochs of the linear ramp from ``base_lr`` to ``lr`` (0 = none).
     """
 
-    rule: str
+    rule: LrRule
     base_lr: float
     lr: float
     epochs: float
@@ -97,7 +99,7 @@ class LrPlan:
             optimizer, lambda t: self.lr_at(t, steps_per_epoch) / self.lr)
 
 
-def lr_plan(rule: str, *, base_lr: float, base_batch_size: int, batch_size: int, epochs: float,
+def lr_plan(rule: LrRule, *, base_lr: float, base_batch_size: int, batch_size: int, epochs: float,
             milestones: Sequence[float] = (), gamma: float = 0.1,
             warmup_epochs: float | None = None, regime_adaptation: bool = False) -> LrPlan:
     """The lr, schedule and number of epochs of batch size B under a scaling rule.
@@ -122,17 +124,19 @@ def lr_plan(rule: str, *, base_lr: float, base_batch_size: int, batch_size: int,
     Raises:
         ValueError: an unknown rule or an out-of-range argument.
     """
-    ratio = _positive_int(batch_size, "batch_size") / _positive_int(base_batch_size, "base_batch_size")
+    ratio = (_positive_int(batch_size, "batch_size")
+             / _positive_int(base_batch_size, "base_batch_size"))
     scale = {"none": 1.0, "sqrt": math.sqrt(ratio), "linear": ratio}.get(rule)
     if scale is None:
         raise ValueError(f"unknown lr rule {rule!r}; allowed: {', '.join(LR_RULES)}")
-    warmup = (GOYAL_WARMUP_EPOCHS if rule == "linear" else 0.0) if warmup_epochs is None else warmup_epochs
+    if warmup_epochs is None:
+        warmup_epochs = GOYAL_WARMUP_EPOCHS if rule == "linear" else 0.0
     marks = tuple(float(m) for m in milestones)
-    _check_regime(base_lr, epochs, marks, gamma, warmup)
+    _check_regime(base_lr, epochs, marks, gamma, warmup_epochs)
     stretch = ratio if regime_adaptation else 1.0
     return LrPlan(rule=rule, base_lr=float(base_lr), lr=base_lr * scale, epochs=epochs * stretch,
                   milestones=tuple(m * stretch for m in marks), gamma=float(gamma),
-                  warmup_epochs=float(warmup))
+                  warmup_epochs=float(warmup_epochs))
 
 
 def _check_regime(base_lr: float, epochs: float, marks: tuple[float, ...], gamma: float,
