@@ -122,8 +122,8 @@ def _ghost_forward(bn: _Ghost, x: Tensor) -> Tensor:
     stats = bn.running_mean.new_zeros(2, (k + (r > 0)) * c) if update else None
     head, tail = x.split([k * g, r]) if r else (x, None)  # split, not slicing: cheap backward
     head = head.reshape(g, k * c, *spatial)  # (g, k·C, *S): block j of row a is example a·k + j
-    weight = None if bn.weight is None else bn.weight.repeat(k)  # (k·C,)
-    bias = None if bn.bias is None else bn.bias.repeat(k)
+    weight, bias = (None if p is None else p.expand(k, c).reshape(k * c)  # (k·C,) repeated
+                    for p in (bn.weight, bn.bias))
     y = F.batch_norm(head, *_span(stats, 0, k * c), weight, bias, True, 1.0, bn.eps)
     y = y.view(k * g, c, *spatial)
     if r:
