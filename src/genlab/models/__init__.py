@@ -2,11 +2,13 @@
 arguments (:func:`model_spec`), so stored weights rebuild exactly (:func:`build_model`)."""
 
 from .cnn import MnistCNN, seeded
+from .ghost_bn import GhostBatchNorm1d, GhostBatchNorm2d, ghost_batch_norm
 from .mlp import MLP
 from .polynomial import legendre_features, ridge_fit
 from .skip import SkipNet, noise_input
 from .spec import build_model, model_spec, recorded
 from .vgg import VGG16, VGG16_LAYERS
 
-__all__ = ["MLP", "VGG16", "VGG16_LAYERS", "MnistCNN", "SkipNet", "build_model", "legendre_features",
-           "model_spec", "noise_input", "recorded", "ridge_fit", "seeded"]
+__all__ = ["MLP", "VGG16", "VGG16_LAYERS", "GhostBatchNorm1d", "GhostBatchNorm2d", "MnistCNN",
+           "SkipNet", "build_model", "ghost_batch_norm", "legendre_features", "model_spec",
+           "noise_input", "recorded", "ridge_fit", "seeded"]

@@ -1,8 +1,8 @@
 """Training: one small core (batches, step, epoch, evaluate, fit), the optimizer chosen
 once in a config, seed ensembles and progress bars.
 
-:class:`OptimizerConfig` imports no torch, so an experiment's config module (imported by
-``genlab list``) can hold one; the rest is imported on first use.
+:class:`OptimizerConfig` and the learning-rate rules import no torch, so an experiment's
+config module (imported by ``genlab list``) can hold them; the rest is imported on first use.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .lr_rules import LR_RULES, LrPlan, LrRule, lr_plan
 from .optim import OPTIMIZERS, SCHEDULES, OptimizerConfig
 
 #: Public name -> the submodule that defines it (imported when the name is first used).
@@ -23,7 +24,8 @@ _LAZY = {
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "Ensemble", "LossFn", "OptimizerConfig", "batches",
            "check_finite", "choose_method", "epoch", "evaluate", "evaluate_ensemble", "fit",
-           "make_ensemble", "step", "track", "train_ensemble", "train_seeds"]
+           "LR_RULES", "LrPlan", "LrRule", "lr_plan", "make_ensemble", "step", "track",
+           "train_ensemble", "train_seeds"]
 
 
 def __getattr__(name: str) -> Any:
