@@ -14,8 +14,9 @@ WORKERS ?= 2
 # torch threads per process (1 is fastest for these small models on a 2-core machine)
 THREADS ?= 1
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install lecture test test-all bench clean
+.PHONY: install install-test lecture test test-all bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,15 +24,22 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+# the tests also need pytest, Playwright (driving the system's Chromium) and Ray
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[test,ray]"
 	touch $@
 
 install: $(STAMP)
 
+install-test: $(TEST_STAMP)
+
 lecture: install
 ifeq ($(strip $(SEEDS)),)
 	$(BIN)/genlab run all --profile $(PROFILE) --device $(DEVICE) --out $(RUNS) \
-		--threads $(THREADS); \
+		--threads $(THREADS) --workers $(WORKERS); \
 	status=$$?; $(BIN)/genlab report --runs $(RUNS) --out report && exit $$status
 else
 	$(BIN)/genlab sweep all --seeds 0-$$(($(SEEDS) - 1)) --profile $(PROFILE) \
@@ -39,15 +47,15 @@ else
 	status=$$?; $(BIN)/genlab report --runs $(RUNS) --out report && exit $$status
 endif
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest
 
-test-all: install
+test-all: install-test
 	$(BIN)/python -m pytest -m ""
 
 # BackPACK and curvlinops declare torchvision, which would replace the CPU torch with a
 # CUDA build: they are installed without their dependencies (they import without it).
-bench: install
+bench: install-test
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python -m pip install -q --no-deps backpack-for-pytorch==1.7.1 \
 		curvlinops-for-pytorch unfoldNd einconv

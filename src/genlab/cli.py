@@ -105,6 +105,9 @@ def run(
     device: Annotated[Optional[str], typer.Option(help="cpu | cuda | cuda:N")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="run store directory")] = Path("runs"),
     threads: Annotated[Optional[int], typer.Option(min=1, help=_THREADS_HELP)] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="with 'all': run this many experiments at once, in separate processes "
+        "(with --threads each)")] = 1,
 ) -> None:
     """Run one experiment (or all) and store it under --out."""
     overrides: dict[str, object] = _parse_sets(set_ or [])
@@ -121,6 +124,9 @@ def run(
     except GenlabError as e:
         _fail(str(e))
     _writable(out_dir)
+    if workers > 1 and len(configs) > 1:
+        _run_parallel(configs, profile, out_dir, workers, threads or 1)
+        return
     _threads(threads)
     from .experiments import run_experiment
 
@@ -223,6 +229,34 @@ def _print_aggregate(sweep_dir: Path) -> None:
         if m["status"] != "ok":
             out.print(f"{m['experiment']} seed {m['seed']} {m['grid'] or ''}: {m['status']}"
                       + (f" ({escape(m['reason'])})" if m.get("reason") else ""))
+
+
+def _run_parallel(configs: list, profile: str, out_dir: Path, workers: int,
+                  threads: int) -> None:
+    """Run the experiments in ``workers`` processes, printing each as it finishes."""
+    from .runs import load_run
+    from .sweeps import Member
+    from .sweeps.backends import run_members
+
+    members = [Member(e.name, c.seed, {}, c.model_dump(mode="json")) for e, c in configs]
+    failed = []
+
+    def done(member, outcome: dict) -> None:
+        if outcome["status"] != "ok":
+            err.print(f"[bold red]error:[/] {member.experiment}: "
+                      f"{escape(outcome.get('reason', outcome['status']))}", highlight=False)
+            failed.append(member.experiment)
+            return
+        record = load_run(outcome["run_dir"])
+        _print_claims(record)
+        out.print(f"stored in {record.dir}")
+
+    try:
+        run_members(members, profile, out_dir, workers=workers, threads=threads, on_done=done)
+    except KeyboardInterrupt:
+        _fail("interrupted; finished experiments are kept", EXIT_INTERRUPTED)
+    if failed:
+        _fail(f"failed: {', '.join(failed)}")
 
 
 def _verdict(c: dict) -> str:
