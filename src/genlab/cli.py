@@ -80,7 +80,8 @@ def _configs(experiment: str, profile: str, overrides: dict) -> list:
     to those (said on stderr), a key none has is refused."""
     from .experiments import accepts, available, get, resolve_config
 
-    names = available() if experiment == "all" else [get(experiment).name]
+    names = available() if experiment == "all" else [get(n.strip()).name
+                                                     for n in experiment.split(",")]
     exps = [get(n) for n in names]
     common = {"seed", "device"}
     for key in set(overrides) - common:
@@ -96,7 +97,8 @@ def _configs(experiment: str, profile: str, overrides: dict) -> list:
 
 @app.command()
 def run(
-    experiment: Annotated[str, typer.Argument(help="experiment name, or 'all'")],
+    experiment: Annotated[str, typer.Argument(
+        help="experiment name, several separated by commas, or 'all'")],
     profile: Annotated[str, typer.Option(help="quick | default | full")] = "quick",
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", help="override a config field: key=value or nested.key=value (repeatable)")]

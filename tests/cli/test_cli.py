@@ -173,3 +173,12 @@ def test_ctrl_c_exits_130_and_keeps_the_run(tmp_path, monkeypatch):
     assert result.exit_code == 130
     (record,) = list_runs(tmp_path)
     assert record.status == "interrupted" and len(record.metrics) == 1
+
+
+def test_several_experiments_in_parallel_processes(tmp_path):
+    result = runner.invoke(app, ["run", "descent,regularization", "--workers", "2", "--out",
+                                 str(tmp_path), "--set", "draws=2", "--set", "chains=4",
+                                 "--set", "burn_in=0.3", "--set", "record=0.3"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in tmp_path.iterdir()} == {"descent", "regularization"}
+    assert result.output.count("stored in") == 2
