@@ -60,7 +60,7 @@ class Config(ExperimentConfig):
                               "target_loss")
     check_every: float = Field(0.25, gt=0, description="epochs between two evaluations of the "
                                "training loss (the stopping test)")
-    seeds: int = Field(3, ge=1, description="SB/LB pairs, each from its own initialization "
+    seeds: int = Field(5, ge=1, description="SB/LB pairs, each from its own initialization "
                        "(Keskar: 5 trials)")
     n_measure: int | None = Field(None, ge=16, description="training examples the measures "
                                   "see (None = the whole training set, Keskar's f)")
