@@ -69,6 +69,8 @@ class Config(ExperimentConfig):
     epsilons: list[float] = Field([1e-3, 5e-4], min_length=1, description="Keskar's box sizes "
                                   "ε (relative); the first is the one the claims use")
     sharp_iter: int = Field(10, ge=1, description="L-BFGS-B iterations of ε-sharpness (Keskar: 10)")
+    sharp_restarts: int = Field(3, ge=1, description="random starts of the ε-sharpness "
+                                "maximization, the largest rise kept (Keskar: one)")
     eig_tol: float = Field(1e-3, gt=0, description="relative residual of the Lanczos λ_max")
     trace_samples: int = Field(30, ge=2, description="Hutchinson probes for tr(H) (first pair)")
     fn_radius: float = Field(0.2, gt=0, description="largest step t along a filter-normalized "
@@ -95,9 +97,8 @@ class Config(ExperimentConfig):
 
 PROFILES = {
     "quick": {"n_train": 1000, "n_test": 500, "hidden": [64], "small_batch": 16,
-              "large_batch": 100, "seeds": 1, "epsilons": [1e-3], "sharp_iter": 5,
-              "trace_samples": 10, "fn_directions": 4, "slq_vectors": 2, "slq_steps": 20,
-              "interp_points": 13},
+              "large_batch": 100, "seeds": 1, "epsilons": [1e-3], "trace_samples": 10,
+              "fn_directions": 4, "slq_vectors": 2, "slq_steps": 20, "interp_points": 13},
     "default": {},
     "full": {"data_dir": "data/mnist", "n_train": None, "n_test": None, "hidden": [512, 512],
              "small_batch": 256, "large_batch": 6000, "seeds": 5, "n_measure": 10000},

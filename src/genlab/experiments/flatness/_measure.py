@@ -27,7 +27,8 @@ def _lambda_max(cfg: Config, model: nn.Module, batches: list, gen: Gen) -> float
 def _eps_sharpness(cfg: Config, model: nn.Module, batches: list, gen: Gen,
                    epsilon: float) -> float:
     return M.epsilon_sharpness(model, M.cross_entropy_loss, batches, epsilon=epsilon,
-                               max_iter=cfg.sharp_iter, generator=gen(f"sharp{epsilon:g}")).value
+                               max_iter=cfg.sharp_iter, restarts=cfg.sharp_restarts,
+                               generator=gen(f"sharp{epsilon:g}")).value
 
 
 def _fn_sharpness(cfg: Config, model: nn.Module, batches: list, gen: Gen) -> M.Estimate:
