@@ -52,14 +52,14 @@ def _paired(d: dict):
     import matplotlib.pyplot as plt
 
     eps = d["epsilons"][0]
-    panels = ((lambda r: r["eps_sharpness"][0], f"ε-sharpness (ε = {eps:g})"),
-              (lambda r: r["lambda_max"], "λ_max of the Hessian"),
-              (lambda r: 100 * r["test_acc"], "test accuracy (%)"),
-              (lambda r: r["epochs"], "epochs to the target loss"))
+    panels = ((lambda r: r["eps_sharpness"][0], f"ε-sharpness (ε = {eps:g})", True),
+              (lambda r: r["lambda_max"], "λ_max of the Hessian", True),
+              (lambda r: 100 * r["test_acc"], "test accuracy (%)", False),
+              (lambda r: r["epochs"], "epochs to the target loss", True))
     runs = {regime: sorted((r for r in d["runs"] if r["regime"] == regime),
                            key=lambda r: r["pair"]) for regime in _REGIMES}
     fig, axs = plt.subplots(1, len(panels), figsize=(13, 3.8))
-    for ax, (value, title) in zip(axs, panels):
+    for ax, (value, title, from_zero) in zip(axs, panels):
         vals = np.array([[value(r) for r in runs[regime]] for regime in _REGIMES])  # (2, pairs)
         ax.plot([0, 1], vals, "-", color="0.6", lw=1)  # one line per pair
         for x, (short, color) in enumerate(_REGIMES.values()):
@@ -70,8 +70,10 @@ def _paired(d: dict):
         ax.set_title(title, fontsize=10)
         if vals.min() > 0 and vals.max() > 20 * vals.min():  # a log axis only where it spans
             ax.set_yscale("log")
+        elif from_zero:  # ratios are what matter: do not magnify small differences
+            ax.set_ylim(0, None)
     fig.suptitle("small-batch (SB) vs large-batch (LB) minima at equal training loss "
-                 "(dots and grey lines: pairs; bars: means)")
+                 "(dots and grey lines: pairs; thick ticks: means)")
     fig.tight_layout()
     return fig
 
