@@ -82,3 +82,20 @@ def test_config_module_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["adam", "False"]
+
+
+def test_a_run_that_misses_the_target_is_marked(tmp_path):
+    """With an epoch cap too small to reach the target loss, the equal-loss claim fails
+    and the comparisons say that their minima are not at equal loss."""
+    from genlab.experiments import run_experiment
+
+    tiny = {"n_train": 200, "n_test": 100, "hidden": "[16]", "max_epochs": 0.5,
+            "alphas": "[1, 10, 100]", "trace_samples": 2, "fn_directions": 2, "slq_vectors": 1,
+            "slq_steps": 4, "interp_points": 3, "sharp_iter": 2, "sharp_restarts": 1}
+    record = run_experiment(EXPERIMENT, resolve_config(EXPERIMENT, "quick", tiny), tmp_path)
+    claims = {c["name"]: c for c in record.result["claims"]}
+    assert not claims["equal_training_loss"]["passed"]
+    assert claims["equal_training_loss"]["value"] > record.config["target_loss"]
+    assert all(not r["reached"] and r["epochs"] >= 0.5 for r in record.data["runs"])
+    for name in ("lb_sharper", "lb_sharper_10x", "lb_generalizes_worse"):
+        assert claims[name]["detail"].startswith("NOT AT EQUAL LOSS"), name

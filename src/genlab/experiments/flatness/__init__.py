@@ -68,7 +68,8 @@ class Config(ExperimentConfig):
                                "(memory only: the measures average over all batches)")
     epsilons: list[float] = Field([1e-3, 5e-4], min_length=1, description="Keskar's box sizes "
                                   "ε (relative); the first is the one the claims use")
-    sharp_iter: int = Field(10, ge=1, description="L-BFGS-B iterations of ε-sharpness (Keskar: 10)")
+    sharp_iter: int = Field(10, ge=1, description="L-BFGS-B iterations of ε-sharpness "
+                            "(Keskar: 10)")
     sharp_restarts: int = Field(3, ge=1, description="random starts of the ε-sharpness "
                                 "maximization, the largest rise kept (Keskar: one)")
     eig_tol: float = Field(1e-3, gt=0, description="relative residual of the Lanczos λ_max")

@@ -50,11 +50,13 @@ def _keskar(cfg: Config, runs: list[dict]) -> list[Claim]:
            f"LB {mean_std([100 * r['test_acc'] for r in lb], '.2f')}%; gap per pair "
            f"{_listed(gaps, '.2f')} points (standard error {se:.2f}, n = {len(gaps)}; SB "
            f"better in {sum(g > 0 for g in gaps)})")
+    loss_ratio = (fmean(r["train_loss"] for r in lb)
+                  / max(fmean(r["train_loss"] for r in sb), _TINY))
     reached = (f"target {cfg.target_loss:g}; SB: epochs {_listed([r['epochs'] for r in sb])}, "
                f"losses {_listed([r['train_loss'] for r in sb], '.4g')}; LB: epochs "
                f"{_listed([r['epochs'] for r in lb])}, losses "
                f"{_listed([r['train_loss'] for r in lb], '.4g')} (cap {cfg.max_epochs:g} epochs); "
-               f"mean stopping loss LB/SB {fmean(r['train_loss'] for r in lb) / max(fmean(r['train_loss'] for r in sb), _TINY):.3f}")
+               f"mean stopping loss LB/SB {loss_ratio:.3f}")
     return [EQUAL_LOSS(max(r["train_loss"] for r in runs), reached, threshold=cfg.target_loss),
             LB_SHARPER(geo, sharp), LB_MUCH_SHARPER(geo, sharp),
             LB_WORSE(fmean(gaps), gap)]

@@ -47,8 +47,8 @@ def _runs(runs: list[dict]) -> Table:
 
 
 def _rescaling(rows: list[dict]) -> Table:
-    return Table(caption="Dinh et al. 2017: W1 → αW1, b1 → αb1, W2 → W2/α applied to the first "
-                 "small-batch minimum: the function stays, naive sharpness moves",
+    return Table(caption="Dinh et al. 2017: W1 → αW1, b1 → αb1, W2 → W2/α applied to the "
+                 "first small-batch minimum: the function stays, naive sharpness moves",
                  columns=["α", "max |f_α − f| / max |f|", "λ_max", "ε-sharpness",
                           "filter-normalized sharpness"],
                  rows=[[r["alpha"], r["output_change"], r["lambda_max"], r["eps_sharpness"],

@@ -40,7 +40,8 @@ def _train(cfg: Config, ctx: Context, init: nn.Module, ds, spec: DataSpec, regim
     batch = cfg.small_batch if regime == "small_batch" else cfg.large_batch
     fitted = fit_to_loss(model, cfg.optimizer, ds.x_train, ds.y_train, batch_size=batch,
                          target=cfg.target_loss, max_epochs=cfg.max_epochs,
-                         check_every=cfg.check_every, generator=ctx.generator("order", regime, pair),
+                         check_every=cfg.check_every,
+                         generator=ctx.generator("order", regime, pair),
                          log=lambda r: ctx.log({"run": regime, "pair": pair, **r}))
     ctx.save_state(f"{regime}_{pair}", model, data=spec, loss="cross_entropy",
                    batch_size=batch, target_loss=cfg.target_loss)
