@@ -25,25 +25,54 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 _RULES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-CHUNK_ELEMENTS = 1 << 24  # entries of the largest per-chunk temporary (64 MB in float32)
+CHUNK_ELEMENTS = 1 << 24  # entries of a per-chunk temporary (64 MB in float32)
+RULE_ELEMENTS = 1 << 21  # the same for a layer's rule, which runs inside the backward pass
 
 Moments = dict[str, tuple[Tensor, Tensor]]  # parameter name -> (Σ_b g_b, Σ_b g_b ⊙ g_b)
 
 
 @dataclass
 class Site:
-    """A module with a rule: its parameters' names by slot and what its forward saw."""
+    """A module with a rule: its parameters' names by slot, what its forward saw, and
+    (filled during the backward pass) the sums of its parameters' per-example gradients."""
 
     module: nn.Module
     names: dict[str, str]  # "weight" / "bias" -> parameter name
-    calls: list[tuple[Tensor, Tensor]] = field(default_factory=list)  # (input, output)
+    calls: list[tuple[Tensor, int]] = field(default_factory=list)  # (input, len(output))
+    ready: bool = False  # set after the forward pass: the rule may run
+    result: Moments = field(default_factory=dict)
 
     def usable(self, n: int) -> bool:
-        """Called exactly once, on a batch of n examples along dim 0."""
+        """Called exactly once, on a batch of n examples along dim 0 (checked before the
+        backward pass)."""
         if len(self.calls) != 1:
             return False
-        x, y = self.calls[0]
-        return x.shape[0] == n and y.shape[0] == n and y.requires_grad
+        x, m = self.calls[0]
+        return x.shape[0] == n and m == n
+
+    def receive(self, a: Tensor) -> None:
+        """The rule, given ∂(Σ_b ℓ_b)/∂output (B, ...), while the backward pass runs."""
+        if self.ready:
+            rule = _linear if isinstance(self.module, nn.Linear) else _conv
+            rule(self, self.calls[0][0].detach(), a.detach(), self.result)
+            self.calls.clear()  # free the input now, as a weight gradient would
+
+
+class _Probe(torch.autograd.Function):
+    """Identity on a layer's output whose backward hands the output gradient to the
+    site; its second input, a scalar "anchor" leaf, puts every probe on the path of
+    ∂/∂anchor, so one backward pass reaches all of them and each output gradient is
+    freed once used (no weight gradient is formed)."""
+
+    @staticmethod
+    def forward(ctx, y: Tensor, anchor: Tensor, site: Site) -> Tensor:
+        ctx.site = site
+        return y.view_as(y)
+
+    @staticmethod
+    def backward(ctx, a: Tensor) -> tuple[Tensor, None, None]:
+        ctx.site.receive(a)
+        return a, None, None
 
 
 def sites(model: nn.Module, selected: set[str]) -> list[Site]:
@@ -65,10 +94,16 @@ def sites(model: nn.Module, selected: set[str]) -> list[Site]:
 
 
 @contextmanager
-def recording(found: list[Site]) -> Iterator[None]:
-    """Record each site's (input, output) during the forward passes inside."""
+def probing(found: list[Site], anchor: Tensor) -> Iterator[None]:
+    """During the forward passes inside, record each site's (input, output) and put a
+    :class:`_Probe` on its output; ``torch.autograd.grad(loss, anchor)`` then runs the
+    rules of the sites marked ``ready``."""
+    def hook(module: nn.Module, inp: tuple, out: Tensor, site: Site) -> Tensor:
+        site.calls.append((inp[0], out.shape[0]))  # the output itself is not kept
+        return _Probe.apply(out, anchor, site)
+
     hooks = [s.module.register_forward_hook(
-        lambda mod, inp, out, s=s: s.calls.append((inp[0], out))) for s in found]
+        lambda mod, inp, out, s=s: hook(mod, inp, out, s)) for s in found]
     try:
         yield
     finally:
@@ -77,7 +112,7 @@ def recording(found: list[Site]) -> Iterator[None]:
 
 
 def _chunks(n: int, per_example: int) -> Iterator[slice]:
-    step = max(1, CHUNK_ELEMENTS // max(per_example, 1))
+    step = max(1, RULE_ELEMENTS // max(per_example, 1))
     for i in range(0, n, step):
         yield slice(i, i + step)
 
@@ -137,19 +172,3 @@ def _conv(site: Site, x: Tensor, a: Tensor, out: Moments) -> None:
         gw = _conv_weight_grads(m, x[c], a[c]) if "weight" in site.names else None
         gb = a[c].flatten(2).sum(2) if "bias" in site.names else None  # (c, C_out)
         _from_per_example(site, gw, gb, out)
-
-
-def layer_moments(found: list[Site], grads: list[Tensor | None]) -> Moments:
-    """Σ_b g_b and Σ_b g_b ⊙ g_b of every site's parameters.
-
-    Args:
-        found: usable sites, each with its one recorded call.
-        grads: ∂(Σ_b ℓ_b)/∂output of each site (None where the output is unused).
-    """
-    out: Moments = {}
-    for site, a in zip(found, grads):
-        x, y = site.calls[0]
-        a = torch.zeros_like(y) if a is None else a
-        rule = _linear if isinstance(site.module, nn.Linear) else _conv
-        rule(site, x.detach(), a.detach(), out)
-    return out

@@ -19,7 +19,7 @@ from torch.func import grad, vmap
 from torch.utils._pytree import tree_map
 
 from ._func import Batch, FunctionalLoss, LossFn, Params, batch_size, default_inputs, flatten
-from ._layer_moments import CHUNK_ELEMENTS, Moments, layer_moments, recording, sites
+from ._layer_moments import CHUNK_ELEMENTS, Moments, probing, sites
 
 __all__ = [
     "GradientMoments",
@@ -138,9 +138,10 @@ def gradient_moments(model: nn.Module, loss_fn: LossFn, data: Any, *,
     """Mean and diagonal second moment (optionally the covariance) of per-example gradients.
 
     Layer by layer, without forming the (B, P) matrix of per-example gradients: one
-    forward pass, one backward pass to the layers' outputs, then for every
-    ``nn.Linear`` / ``nn.Conv1d/2d/3d`` the sums Σ g_b and Σ g_b ⊙ g_b from its
-    inputs and output gradients (see :mod:`genlab.measures._layer_moments`). Other
+    forward pass and one backward pass through the layers' outputs (no weight
+    gradients), in which every ``nn.Linear`` / ``nn.Conv1d/2d/3d`` turns its input and
+    output gradient into the sums Σ g_b and Σ g_b ⊙ g_b as soon as the output gradient
+    is known (see :mod:`genlab.measures._layer_moments`). Other
     parameters (e.g. batch-norm scales) use ``vmap(grad)`` over chunks of examples.
     Runs in eval mode, like :func:`per_sample_grads`, whose gradients these are.
     Accuracy: tr C = E‖g‖² − ‖ḡ‖² is formed from float32 sums accumulated in float64;
@@ -177,14 +178,14 @@ def _batch_sums(f: FunctionalLoss, batch: Batch, chunk_size: int | None) -> Mome
     """Σ_b g_b and Σ_b g_b ⊙ g_b for every parameter, on one batch."""
     n = batch_size(batch)
     found = sites(f.model, set(f.params))
-    params = {k: p.detach().requires_grad_() for k, p in f.params.items()}
-    with torch.enable_grad(), recording(found):
-        losses = per_example_losses(f.loss_fn, f.outputs(params, batch), batch)  # (B,)
-    found = [s for s in found if s.usable(n)]
-    out = {}
-    if found:
-        outs = [s.calls[0][1] for s in found]
-        out = layer_moments(found, torch.autograd.grad(losses.sum(), outs, allow_unused=True))
+    anchor = torch.zeros((), dtype=f.dtype, device=f.device, requires_grad=True)
+    with torch.enable_grad(), probing(found, anchor):
+        losses = per_example_losses(f.loss_fn, f.outputs(f.params, batch), batch)  # (B,)
+    for s in found:
+        s.ready = s.usable(n)
+    if any(s.ready for s in found) and losses.requires_grad:
+        torch.autograd.grad(losses.sum(), anchor, allow_unused=True)
+    out = {k: v for s in found for k, v in s.result.items()}
     rest = [k for k in f.params if k not in out]
     if rest:
         out.update(_generic_sums(f, batch, rest, chunk_size))
