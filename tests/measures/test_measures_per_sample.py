@@ -101,14 +101,26 @@ def _image_batch(n=7, size=8):
             torch.randint(0, 3, (n,), generator=g))
 
 
-def test_rules_match_loop_on_every_layer_kind():
+def _spy(monkeypatch):
+    """Record which parameters go through the generic (vmap) path."""
+    import genlab.measures.per_sample as ps
+
+    calls, original = [], ps.per_sample_grads
+    monkeypatch.setattr(ps, "per_sample_grads", lambda *a, **k: calls.append(
+        tuple(k["params"])) or original(*a, **k))
+    return calls
+
+
+def test_rules_match_loop_on_every_layer_kind(monkeypatch):
     torch.manual_seed(0)
     model = _Convs().double()
     with torch.no_grad():
         model.bn.running_mean.uniform_(-1, 1)
         model.bn.running_var.uniform_(0.5, 2)
+    generic = _spy(monkeypatch)
     mom = _check_rules(model, cross_entropy_loss, _image_batch())
     assert mom.n == 7 and mom.mean.dtype == torch.float64
+    assert set(generic) == {("bn.weight", "bn.bias")}  # every other layer took its rule
 
 
 def test_rules_on_cnn_parameter_subset_and_several_batches():
@@ -124,10 +136,10 @@ def test_rules_on_cnn_parameter_subset_and_several_batches():
         torch.testing.assert_close(mom.second_moment, second, rtol=1e-10, atol=1e-13)
 
 
-def test_reduction_scaling():
+def test_reduction_scaling(make_mlp):
     """Per-example gradients are those of ℓ_b alone: a sum-reduced loss gives the same
     moments as the mean-reduced one, and ḡ is the gradient of the mean loss."""
-    model, batch = MLPx(), _xy()
+    model, batch = make_mlp(), _xy()
     mean_red = gradient_moments(model, cross_entropy_loss, batch)
     sum_red = gradient_moments(model, lambda o, b: F.cross_entropy(o, b[1], reduction="sum"),
                                batch)
@@ -138,11 +150,6 @@ def test_reduction_scaling():
     # a single example: the variance is zero and the second moment is ḡ²
     one = gradient_moments(model, cross_entropy_loss, (batch[0][:1], batch[1][:1]))
     torch.testing.assert_close(one.variance, torch.zeros_like(one.variance), atol=1e-15, rtol=0)
-
-
-def MLPx():
-    from genlab.models import MLP
-    return MLP(5, [6], 3, seed=3).double()
 
 
 def _xy(n=10):
@@ -162,9 +169,11 @@ class _Tied(torch.nn.Module):
         return self.c(torch.tanh(self.b(torch.tanh(self.a(torch.tanh(self.a(x)))))))[:, :3]
 
 
-def test_shared_and_repeated_layers_fall_back():
+def test_shared_and_repeated_layers_fall_back(monkeypatch):
     torch.manual_seed(0)
+    generic = _spy(monkeypatch)
     _check_rules(_Tied().double(), cross_entropy_loss, _xy())
+    assert set(generic) == {("a.weight", "a.bias", "b.weight", "b.bias", "c.bias")}
 
 
 def test_float32_cnn_close_to_float64():

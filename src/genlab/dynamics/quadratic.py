@@ -115,8 +115,8 @@ class Chains:
     """K independent SGD chains after ``steps`` steps, with stationary moments.
 
     ``final`` (K, d) the last deviations w − w*. Moments average over the recorded steps
-    (after ``burn_in``, every ``record_every``) of each chain, then over chains; their
-    standard errors come from the spread of the K per-chain averages, which are
+    (after ``burn_in``, every ``record_every``) and the chains; their standard errors
+    come from the spread of the averages of up to 64 groups of chains, which are
     independent (the steps within a chain are not):
     ``mean`` (d,) and ``mean_stderr``; ``covariance`` (d, d) = E[(w − w*)(w − w*)ᵀ] (the
     stationary mean is w*), ``covariance_stderr`` (d, d); ``records`` per chain.
@@ -131,28 +131,46 @@ class Chains:
 
 
 class _Moments:
-    """Per-chain sums of x and x xᵀ in float64."""
+    """Sums of x and x xᵀ (float64) over the chains of each of ≤ 64 groups of chains:
+    one batched matrix product per record, and group means independent of each other
+    for the standard errors."""
 
-    def __init__(self, chains: int, dim: int, device: torch.device):
-        self.first = torch.zeros(chains, dim, dtype=torch.float64, device=device)
-        self.second = torch.zeros(chains, dim, dim, dtype=torch.float64, device=device)
+    def __init__(self, chains: int, dim: int, device: torch.device, groups: int = 64):
+        self.rows = -(-chains // min(groups, chains))  # chains per group (the last: fewer)
+        self.groups = -(-chains // self.rows)
+        self.pad = self.groups * self.rows - chains  # < rows: every group has a chain
+        self.sizes = torch.full((self.groups,), float(self.rows), dtype=torch.float64,
+                                device=device)
+        self.sizes[-1] -= self.pad
+        self.first = torch.zeros(self.groups, dim, dtype=torch.float64, device=device)
+        self.second = torch.zeros(self.groups, dim, dim, dtype=torch.float64, device=device)
         self.count = 0
 
     def add(self, x: Tensor) -> None:
-        x = x.double()
-        self.first += x
-        self.second.baddbmm_(x[:, :, None], x[:, None, :])  # (K, d, d) += x xᵀ
+        x = torch.nn.functional.pad(x.double(), (0, 0, 0, self.pad))  # (G·m, d)
+        x = x.view(self.groups, self.rows, -1)  # (G, m, d)
+        self.first += x.sum(1)
+        self.second.baddbmm_(x.transpose(1, 2), x)  # (G, d, d) += Σ x xᵀ
         self.count += 1
 
     def result(self, final: Tensor) -> Chains:
         if self.count == 0:
             raise ValueError("no step was recorded: need steps ≥ burn_in + record_every")
-        m, s = self.first / self.count, self.second / self.count  # per chain
-        k = m.shape[0]
-        return Chains(final, m.mean(0), m.std(0) / k**0.5, s.mean(0), s.std(0) / k**0.5,
-                      self.count)
+        w = self.sizes / self.sizes.sum()  # (G,)
+        m = self.first / (self.sizes[:, None] * self.count)  # group means (G, d)
+        s = self.second / (self.sizes[:, None, None] * self.count)  # (G, d, d)
+        return Chains(final, *_mean_and_stderr(m, w), *_mean_and_stderr(s, w), self.count)
 
 
+def _mean_and_stderr(v: Tensor, w: Tensor) -> tuple[Tensor, Tensor]:
+    """Weighted mean over dim 0 and its standard error from the spread of the groups."""
+    w = w.reshape(-1, *([1] * (v.ndim - 1)))
+    mean = (w * v).sum(0)
+    g = v.shape[0]
+    if g < 2:
+        return mean, torch.full_like(mean, float("nan"))
+    var = (w * (v - mean) ** 2).sum(0) * g / (g - 1)  # spread of one group's mean
+    return mean, (var * (w**2).sum(0)).sqrt()
 def _check(lr: float, batch_size: int, chains: int, steps: int, burn_in: int, every: int) -> None:
     if lr <= 0 or batch_size < 1 or chains < 1 or steps < 1 or every < 1 or burn_in < 0:
         raise ValueError("need lr > 0, batch_size ≥ 1, chains ≥ 1, steps ≥ 1, "

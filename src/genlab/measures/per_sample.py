@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.func import grad, vmap
 from torch.utils._pytree import tree_map
 
-from ._func import Batch, FunctionalLoss, LossFn, Params, batch_size, default_inputs, flatten
+from ._func import Batch, FunctionalLoss, LossFn, Params, batch_size, default_inputs
 from ._layer_moments import CHUNK_ELEMENTS, Moments, probing, sites
 
 __all__ = [
@@ -158,20 +158,22 @@ def gradient_moments(model: nn.Module, loss_fn: LossFn, data: Any, *,
         :class:`GradientMoments`, accumulated in float64.
     """
     f = FunctionalLoss(model, loss_fn, data, params=params, inputs=inputs)
-    total = torch.zeros(f.dim, dtype=torch.float64, device=f.device)
-    squares, n = torch.zeros_like(total), 0
     outer = torch.zeros(f.dim, f.dim, dtype=torch.float64, device=f.device) if covariance else None
+    total = torch.zeros(2, f.dim, dtype=torch.float64, device=f.device)  # Σ g_i, Σ g_i ⊙ g_i
+    n = 0
     for b in f.batches:
         if outer is None:
             sums = _batch_sums(f, b, chunk_size)
         else:
             sums = _generic_sums(f, b, list(f.params), chunk_size, outer)
-        total += flatten({k: sums[k][0] for k in f.params}).double()
-        squares += flatten({k: sums[k][1] for k in f.params}).double()
+        i = 0
+        for k, p in f.params.items():  # float32 sums added into float64 in one pass each
+            total[:, i:i + p.numel()] += torch.stack([s.reshape(-1) for s in sums[k]])
+            i += p.numel()
         n += batch_size(b)
-    mean = total / n
-    cov = None if outer is None else outer / n - torch.outer(mean, mean)
-    return GradientMoments(mean, squares / n, n, cov)
+    total /= n
+    cov = None if outer is None else outer / n - torch.outer(total[0], total[0])
+    return GradientMoments(total[0], total[1], n, cov)
 
 
 def _batch_sums(f: FunctionalLoss, batch: Batch, chunk_size: int | None) -> Moments:
