@@ -109,3 +109,11 @@ def test_bad_arguments(spd):
         sgd_quadratic(h, h, 0.1, 1, chains=1, steps=3, burn_in=3)
     with pytest.raises(ValueError, match="exceeds"):
         sgd_least_squares(_problem(n=10), 0.1, 11, chains=1, steps=1, replacement=False)
+
+
+def test_same_generator_same_chains(spd):
+    h = spd(3, 0)
+    runs = [sgd_quadratic(h, h, 0.1, 2, chains=5, steps=20, generator=torch.Generator()
+                          .manual_seed(7)) for _ in range(2)]
+    assert torch.equal(runs[0].final, runs[1].final)
+    assert torch.equal(runs[0].covariance, runs[1].covariance)

@@ -69,11 +69,15 @@ class DoubleWell:
         ka = torch.einsum("ide,ie->id", self.curvatures, self.centers)  # (2, d) K_i a_i
         stacked = self.curvatures.transpose(0, 1).reshape(self.dim, 2 * self.dim)  # [K_0 K_1]
         self._precomputed = (stacked, ka, self.energies + 0.5 * (ka * self.centers).sum(1))
+        self._on: dict[tuple, tuple[Tensor, ...]] = {}  # the same on each (device, dtype)
 
     def _terms(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """q (K, 2) and m_i = K_i(x − a_i) (K, 2, d) for x (K, d), in one matrix product:
         K_i x − K_i a_i, and q_i = E_i + ½aᵢᵀK_iaᵢ + ½xᵀ(m_i − K_i a_i)."""
-        stacked, ka, const = (t.to(x) for t in self._precomputed)
+        key = (x.device, x.dtype)
+        if key not in self._on:  # plain tensors: safe to keep under torch.func transforms
+            self._on[key] = tuple(t.to(device=x.device, dtype=x.dtype) for t in self._precomputed)
+        stacked, ka, const = self._on[key]
         m = (x @ stacked).unflatten(1, (2, self.dim)) - ka  # (K, 2, d)
         return const + 0.5 * (x[:, None, :] * (m - ka)).sum(2), m
 

@@ -21,16 +21,12 @@ from torch import Tensor, nn
 from torch.func import grad, jvp, vjp
 
 from ._func import Batch, LossFn, Params, batch_size, default_inputs
-from .hessian import _Operator
+from .hessian import _dot, _Operator
 from .per_sample import per_example_losses
 
 __all__ = ["EmpiricalFisherOperator", "fisher_vp"]
 
 _METHODS = ("auto", "fwd", "rev")
-
-
-def _dot(a: Params, b: Params) -> Tensor:
-    return sum((a[n] * b[n]).sum() for n in a)
 
 
 class EmpiricalFisherOperator(_Operator):

@@ -104,7 +104,8 @@ def _unsqueeze(t: Any) -> Any:
 class GradientMoments:
     """First and second moments of per-example gradients g_i over n examples.
 
-    ``mean`` (P,) ḡ = (1/n)Σ g_i, the full-data gradient of a mean-reduced loss;
+    ``mean`` (P,) ḡ = (1/n)Σ g_i (for a mean-reduced loss, the gradient of the loss on
+    all n examples);
     ``second_moment`` (P,) the diagonal (1/n)Σ g_i ⊙ g_i; ``covariance`` (P, P) the
     per-example covariance C = (1/n)Σ (g_i − ḡ)(g_i − ḡ)ᵀ when requested. A minibatch
     gradient of B examples drawn with replacement has covariance C/B. Vectors are float64.
