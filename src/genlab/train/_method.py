@@ -91,12 +91,16 @@ def _write_cache(key: str, entry: dict) -> None:
 
 
 def _timed(fn: Callable[[], object], device: torch.device) -> float:
+    """Seconds ``fn`` takes: CUDA wall time (synchronized); on a CPU with one torch thread,
+    this process's CPU time, which load from other processes does not inflate."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    one_thread = device.type == "cpu" and torch.get_num_threads() == 1
+    clock = time.process_time if one_thread else time.perf_counter
     sync()
-    start = time.perf_counter()
+    start = clock()
     fn()
     sync()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def _per_step(run: Callable[[int], object], steps: int, device: torch.device) -> float:
