@@ -58,7 +58,8 @@ class Config(ExperimentConfig):
                                "noise levels of the validation-curve runs (0 included)")
     epochs: int = Field(60, ge=1, description="epochs of each label-noise run")
     dropout: float = Field(0.5, gt=0, lt=1, description="dropout probability of the dropout runs")
-    radius: float = Field(0.05, gt=0, description="L∞ radius r of the CSR ball (pixels in [0, 1])")
+    radius: float = Field(0.05, gt=0, description="L∞ radius r of the CSR ball (pixels in "
+                          "[0, 1])")
     radii: list[float] = Field([0.01, 0.02, 0.05, 0.1, 0.2], min_length=2,
                                description="radii of the final CSR sweep")
     csr_points: int = Field(500, ge=10, description="validation points the CSR is measured on")

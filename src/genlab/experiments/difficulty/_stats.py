@@ -7,7 +7,7 @@ coin flips at the overall mean accuracy p̄ would give. When classes differ in a
 that index also counts the spread *between* classes as per-example difficulty. The
 within-class index below takes each example against its own class's mean p̂_c:
 
-    D_within = Σ_c Σ_{x∈c} (p̂_x − p̂_c)²  /  Σ_c (n_c − 1) · p̂_c(1 − p̂_c) · m_c/(m_c − 1) / R
+    D_within = Σ_c Σ_{x∈c} (p̂_x − p̂_c)² / Σ_c (n_c − 1) p̂_c(1 − p̂_c) m_c/(m_c − 1) / R
 
 with m_c = n_c·R trials per class. If every example of class c is right with the
 same probability p_c in independent runs, the numerator's expectation is

@@ -70,7 +70,8 @@ def _claims(cfg: Config, one: dict, runs: dict) -> list:
              for n, r in runs.items() if n.startswith("noise=") and r["p"] >= 0.4}
     real, rand = runs["noise=0"]["history"][-1], runs["random labels"]["history"][-1]
     z = (rand["csr"] - real["csr"]) / max(math.hypot(rand["csr_se"], real["csr_se"]), 1e-12)
-    lost_rand = 100 * (rand["train_acc"] - runs["dropout random labels"]["history"][-1]["train_acc"])
+    drop_rand = runs["dropout random labels"]["history"][-1]
+    lost_rand = 100 * (rand["train_acc"] - drop_rand["train_acc"])
     lost_val = 100 * (real["val_acc"] - runs["dropout noise=0"]["history"][-1]["val_acc"])
     d = {c: f"{c}: D_within {v['D_within']:.2f}, D {v['D']:.2f}" for c, v in one.items()}
     return [
@@ -126,7 +127,8 @@ def run(cfg: Config, ctx: Context) -> Result:
     claims = _claims(cfg, one, runs)
     data = {"one_epoch": {c: {k: v[k] for k in ("D", "D_within", "mean_acc", "class_acc")}
                           for c, v in one.items()},
-            "runs": runs, "csr_sweep": sweep, "peak_vs_fit": timing, "R": cfg.runs, "ensemble_method": method}
+            "runs": runs, "csr_sweep": sweep, "peak_vs_fit": timing, "R": cfg.runs,
+            "ensemble_method": method}
     summary = {**{f"D_within_{c}": v["D_within"] for c, v in one.items()},
                **{f"D_{c}": v["D"] for c, v in one.items()},
                **{f"one_epoch_acc_{c}": v["mean_acc"] for c, v in one.items()},
