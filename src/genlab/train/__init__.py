@@ -17,15 +17,16 @@ from .optim import OPTIMIZERS, SCHEDULES, OptimizerConfig
 _LAZY = {
     **dict.fromkeys(("LossFn", "batches", "check_finite", "epoch", "evaluate", "fit", "step"),
                     "core"),
-    **dict.fromkeys(("Ensemble", "choose_method", "evaluate_ensemble", "make_ensemble",
-                     "train_ensemble", "train_seeds"), "ensemble"),
+    **dict.fromkeys(("Ensemble", "evaluate_ensemble", "make_ensemble", "train_ensemble",
+                     "train_seeds"), "ensemble"),
+    **dict.fromkeys(("choose_method", "time_methods"), "_method"),
     "track": "progress",
 }
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "Ensemble", "LossFn", "OptimizerConfig", "batches",
            "check_finite", "choose_method", "epoch", "evaluate", "evaluate_ensemble", "fit",
-           "LR_RULES", "LrPlan", "LrRule", "lr_plan", "make_ensemble", "step", "track",
-           "train_ensemble", "train_seeds"]
+           "LR_RULES", "LrPlan", "LrRule", "lr_plan", "make_ensemble", "step", "time_methods",
+           "track", "train_ensemble", "train_seeds"]
 
 
 def __getattr__(name: str) -> Any:
