@@ -157,6 +157,8 @@ def test_bad_input_raises():
         learning_curves([0, 0], [spectrum, spectrum], [2], [1.0])
     with pytest.raises(ValueError, match="spectra"):
         learning_curves([0, 1, 2], [spectrum, spectrum], [2], [1.0])
+    with pytest.raises(ValueError, match="amplitudes"):
+        sine_target([5, 10, 15], [1.0, 2.0], generator=torch.Generator())
     with pytest.raises(ValueError, match="grid size"):
         unit_grid(1)
 

@@ -81,14 +81,14 @@ def test_spectral_bound_holds_after_steps(kind, level):
 def test_default_block_tracks_the_norm_where_one_vector_lags(kind):
     """Adam at lr 1e-2 turns the top singular vectors quickly: one warm-started vector
     (torch's own ``spectral_norm`` scheme) lets the norm overshoot by > 1%; the
-    default block of 8 stays within the 1e-3 the module docstring promises."""
+    default block of 16 keeps it below 1e-3."""
     excess = {}
-    for block in (1, 8):
+    for block in (1, 16):
         model = _mlp()
         constraint = constrain(model, kind, 0.5, block=block)
         excess[block] = max(_fit(model, constraint))
     assert excess[1] > 1e-2
-    assert excess[8] < 1e-3
+    assert excess[16] < 1e-3
 
 
 def test_rescale_leaves_layers_inside_the_ball_unchanged():

@@ -182,7 +182,10 @@ def sine_target(frequencies: Sequence[float] | Tensor, amplitudes: Sequence[floa
         :class:`SineSum`; call it on :func:`unit_grid` to get the targets.
     """
     k = torch.as_tensor(frequencies, dtype=torch.float64).reshape(-1)
-    a = torch.as_tensor(amplitudes, dtype=torch.float64).reshape(-1).expand_as(k).clone()
+    a = torch.as_tensor(amplitudes, dtype=torch.float64).reshape(-1)
+    if a.numel() not in (1, k.numel()):
+        raise ValueError(f"need 1 or {k.numel()} amplitudes, got {a.numel()}")
+    a = a.expand_as(k).clone()
     phases = 2 * math.pi * torch.rand(k.numel(), generator=generator, dtype=torch.float64)
     return SineSum(k, a, phases)
 
