@@ -22,6 +22,19 @@ from ._func import (
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
 from .fisher import EmpiricalFisherOperator, fisher_vp
+from .frequency import (
+    SineSum,
+    SpectralCurves,
+    amplitude_spectrum,
+    amplitudes_at,
+    highest_reached,
+    iterations_to_reach,
+    learning_curves,
+    line_inputs,
+    network_spectrum,
+    sine_target,
+    unit_grid,
+)
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
 from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
@@ -38,6 +51,7 @@ from .per_sample import (
     per_sample_grads,
     per_sample_grads_loop,
 )
+from .lipschitz import LipschitzBound, layer_spectral_norms, lipschitz_bound, operator_norm
 from .rescale import HOMOGENEOUS, homogeneous_pairs, rescale_relu
 from .sharpness import (
     Flatness,
@@ -71,10 +85,15 @@ __all__ = [
     "HOMOGENEOUS",
     "HessianOperator",
     "Interpolation",
+    "LipschitzBound",
     "MatrixOperator",
     "Sharpness",
+    "SineSum",
+    "SpectralCurves",
     "SpectralDensity",
     "accuracy",
+    "amplitude_spectrum",
+    "amplitudes_at",
     "as_batches",
     "batch_size",
     "critical_samples",
@@ -88,14 +107,22 @@ __all__ = [
     "flatten",
     "ggn_vp",
     "gradient_moments",
+    "highest_reached",
     "homogeneous_pairs",
     "hutchinson_trace",
     "hutchpp_trace",
     "hvp",
     "interpolate",
+    "iterations_to_reach",
     "lanczos",
+    "layer_spectral_norms",
+    "learning_curves",
+    "line_inputs",
+    "lipschitz_bound",
     "loss_slice_1d",
     "loss_slice_2d",
+    "network_spectrum",
+    "operator_norm",
     "pac_bayes_sigma",
     "per_example_losses",
     "per_sample_grads",
@@ -105,9 +132,11 @@ __all__ = [
     "psnr_y",
     "rescale_relu",
     "select_params",
+    "sine_target",
     "spectral_density",
     "ssim",
     "to_hwc",
     "top_eigen",
     "unflatten",
+    "unit_grid",
 ]

@@ -20,13 +20,15 @@ _LAZY = {
     **dict.fromkeys(("Ensemble", "evaluate_ensemble", "make_ensemble", "train_ensemble",
                      "train_seeds"), "ensemble"),
     **dict.fromkeys(("choose_method", "time_methods"), "_method"),
+    **dict.fromkeys(("CONSTRAINTS", "Constraint", "constrain"), "constraints"),
     "track": "progress",
 }
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "Ensemble", "LossFn", "OptimizerConfig", "batches",
-           "check_finite", "choose_method", "epoch", "evaluate", "evaluate_ensemble", "fit",
-           "LR_RULES", "LrPlan", "LrRule", "lr_plan", "make_ensemble", "step", "time_methods",
-           "track", "train_ensemble", "train_seeds"]
+__all__ = ["CONSTRAINTS", "LR_RULES", "OPTIMIZERS", "SCHEDULES", "Constraint", "Ensemble",
+           "LossFn", "LrPlan", "LrRule", "OptimizerConfig", "batches", "check_finite",
+           "choose_method", "constrain", "epoch", "evaluate", "evaluate_ensemble", "fit",
+           "lr_plan", "make_ensemble", "step", "time_methods", "track", "train_ensemble",
+           "train_seeds"]
 
 
 def __getattr__(name: str) -> Any:
