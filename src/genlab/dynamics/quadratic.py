@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -104,7 +105,9 @@ def least_squares(x: Tensor, y: Tensor) -> LeastSquares:
     x, y = x.double(), y.double().reshape(-1)
     if x.ndim != 2 or x.shape[0] != y.shape[0]:
         raise ValueError(f"x must be (N, d) and y (N,), got {tuple(x.shape)} and {tuple(y.shape)}")
-    w = torch.linalg.lstsq(x, y[:, None]).solution[:, 0]  # (d,)
+    # numpy's lstsq: torch's gave answers differing in the last bits between processes
+    w = torch.from_numpy(np.linalg.lstsq(x.cpu().numpy(), y.cpu().numpy(), rcond=None)[0])
+    w = w.to(x.device)  # (d,)
     problem = LeastSquares(x, y, w, x.T @ x / x.shape[0], torch.empty(0))
     problem.noise = problem.noise_at(w)
     return problem
