@@ -41,7 +41,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from genlab.models import MLP, MnistCNN
-from genlab.train import OptimizerConfig, choose_method, epoch, train_seeds
+from genlab.train import OptimizerConfig, choose_method, train_seeds
 
 ADAM = OptimizerConfig(name="adam", lr=1e-3)
 BATCH = 32
