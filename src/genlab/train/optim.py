@@ -3,16 +3,19 @@
 An experiment's config holds an :class:`OptimizerConfig`; code that trains a model
 receives it (or its bound :meth:`OptimizerConfig.build`) as a factory, in the spirit of
 optax's transforms, instead of an optimizer name and a learning rate threaded through
-every call.
+every call. This module imports torch only when an optimizer is built, so an
+experiment's config (whose module must not import torch) can hold an OptimizerConfig.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "OptimizerConfig"]
 
@@ -46,6 +49,8 @@ class OptimizerConfig(BaseModel):
 
     def build(self, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
         """The optimizer over ``params``."""
+        import torch
+
         params = list(params)
         if self.name == "adam":
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay,
@@ -56,6 +61,8 @@ class OptimizerConfig(BaseModel):
 
     def scheduler(self, optimizer: torch.optim.Optimizer, total_steps: int):
         """The per-step lr scheduler of ``schedule`` over ``total_steps`` (None if constant)."""
+        import torch
+
         if self.schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total_steps, 1))
         if self.schedule == "step":
