@@ -20,14 +20,15 @@ _LAZY = {
     **dict.fromkeys(("Ensemble", "evaluate_ensemble", "make_ensemble", "train_ensemble",
                      "train_seeds"), "ensemble"),
     **dict.fromkeys(("choose_method", "time_methods"), "_method"),
+    **dict.fromkeys(("first_epoch", "fit_until"), "until"),
     **dict.fromkeys(("CONSTRAINTS", "Constraint", "constrain"), "constraints"),
     "track": "progress",
 }
 
 __all__ = ["CONSTRAINTS", "LR_RULES", "OPTIMIZERS", "SCHEDULES", "Constraint", "Ensemble",
            "LossFn", "LrPlan", "LrRule", "OptimizerConfig", "batches", "check_finite",
-           "choose_method", "constrain", "epoch", "evaluate", "evaluate_ensemble", "fit",
-           "lr_plan", "make_ensemble", "step", "time_methods", "track", "train_ensemble",
+           "choose_method", "constrain", "epoch", "evaluate", "evaluate_ensemble",
+           "first_epoch", "fit", "fit_until", "lr_plan", "make_ensemble", "step", "time_methods", "track", "train_ensemble",
            "train_seeds"]
 
 
