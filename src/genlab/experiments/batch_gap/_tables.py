@@ -93,7 +93,7 @@ def _layers_table(by: dict[str, dict], labels: dict[str, str]) -> Table:
         row = [label]
         for k in _LONG:
             f = by[k]["layer_fits"][name]
-            row += [round(f["r2_log"], 4), round(f["r2_power"], 4), round(f["power_b"], 3)]
+            row += [round(f["log"]["r2"], 4), round(f["power"]["r2"], 4), round(f["power"]["b"], 3)]
         rows.append(row)
     return Table(caption="Per-layer diffusion fits (same window as the whole model)",
                  columns=["layer"] + [f"{k} {c}" for k in _LONG
@@ -109,7 +109,7 @@ def _temperature_table(summaries: list[dict], dim: int) -> Table:
                      f"{temp.trace:.3g}", f"{lr * temp.trace:.3g}"])
     return Table(caption="SGD's noise in the high-lr phase: tr C of the per-example gradient "
                  "covariance at its end (mean over seeds), temperatures η/B and η·tr C/B, and "
-                 "the noise covariance of one update η²·tr C/B (what the √B rule keeps fixed)",
+                 "the trace of one update's noise covariance η²·tr C/B (the √B rule keeps η²/B fixed)",
                  columns=["variant", "B", "η", "η/B", "tr C", "η·tr C/B", "η²·tr C/B"],
                  rows=rows)
 

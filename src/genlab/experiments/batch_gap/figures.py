@@ -24,11 +24,11 @@ def _test_error(variants: list[dict]):
     spread = [e.std(ddof=1) if len(e) > 1 else 0.0 for e in errs]
     ax.bar(pos, means, yerr=spread, capsize=5, color=[_COLOR[n] for n in names], alpha=0.75)
     for i, e in enumerate(errs):
-        ax.plot(np.full(len(e), pos[i]) + np.linspace(-0.15, 0.15, len(e)), e, "ko", ms=4)
+        ax.plot(pos[i] + 0.22 + np.linspace(-0.1, 0.1, len(e)), e, "ko", ms=4)
     ax.axhline(means[0], color="k", ls=":", lw=1, label="SB mean")
     top = max(e.max() for e in errs)
     ax.set(xticks=pos, xticklabels=names, ylabel="test error (%)", ylim=(0, top * 1.25),
-           title=f"measured: MLP on MNIST (mean ± std, dots: {len(errs[0])} paired seeds)")
+           title=f"measured: MLP on MNIST (mean ± std; dots: the {len(errs[0])} paired seed(s))")
     ax.legend(loc="upper right", fontsize=9)
     paper = [100 - HOFFER_RESNET44[n] for n in names]
     ax2.bar(pos, paper, color=[_COLOR[n] for n in names], alpha=0.75)
@@ -57,8 +57,9 @@ def _diffusion(variants: list[dict], labels: dict[str, str]):
         ax.plot(*_fit_curve(v["fit"], "log"), color="k", lw=0.8, alpha=0.7)
         ax.axvline(v["end_hot"], color=c, lw=0.6, alpha=0.5)
     ax.plot([], [], color="k", lw=0.8, label="log fit a + b·ln t (fitted window)")
+    top = max(max(v["distance"]) for v in variants)
     ax.set(xscale="log", xlabel="updates t (log scale)", ylabel="‖w_t − w₀‖ (mean over seeds)",
-           title="distance from initialization; thin verticals: first lr decay")
+           ylim=(0, top * 1.45), title="distance from initialization; thin verticals: first lr decay")
     ax.legend(fontsize=8, loc="upper left")
     sb = next(v for v in variants if v["name"] == "SB")
     ra = next(v for v in variants if v["name"] == "+RA")
@@ -68,8 +69,9 @@ def _diffusion(variants: list[dict], labels: dict[str, str]):
         ax2.plot(ra["steps"], ra["layers"][name], color=c, lw=1.0, ls=":")
     ax2.plot([], [], color="k", lw=1.0, ls=":", label="+RA (same layer)")
     ax2.axvline(sb["end_hot"], color="k", lw=0.6, alpha=0.5)
+    top = max(max(max(v["layers"][n]) for n in labels) for v in (sb, ra))
     ax2.set(xscale="log", xlabel="updates t (log scale)", ylabel="‖w_t − w₀‖ of the layer",
-            title="per layer: SB (solid) and +RA (dotted)")
+            ylim=(0, top * 1.4), title="per layer: SB (solid) and +RA (dotted)")
     ax2.legend(fontsize=8, loc="upper left", ncol=2)
     fig.tight_layout()
     return fig

@@ -129,20 +129,21 @@ def _mean_curve(runs: list[dict], key: str, layer: str | None = None) -> list[fl
     return np.mean(np.asarray(rows, dtype=float), axis=0).tolist()
 
 
+def _fit(steps: np.ndarray, curve, lo: float, hi: float) -> dict:
+    """Both diffusion fits of one curve over [lo, hi], as plain numbers."""
+    fit = fit_diffusion(steps, curve, t_min=lo, t_max=hi)
+    return {"t_min": fit.t_min, "t_max": fit.t_max, "n": fit.n,
+            "log": {"a": fit.log.a, "b": fit.log.b, "r2": fit.log.r2},
+            "power": {"a": fit.power.a, "b": fit.power.b, "r2": fit.power.r2}}
+
+
 def _summarize(cfg: Config, v: Variant, runs: list[dict], rec: dict) -> dict:
-    """One variant over its paired seeds: errors, plan, mean distance curves and fits."""
-    plan = rec["plan"]
-    steps = np.asarray(runs[0]["steps"])
-    curve = np.asarray(_mean_curve(runs, "distance"))
-    lo = rec["end_hot"] / 10 ** cfg.fit_decades
-    fit = fit_diffusion(steps, curve, t_min=lo, t_max=rec["end_hot"])
-    layer_names = list(runs[0]["layers"])
-    layer_fits = {}
-    for name in layer_names:
-        layer_fit = fit_diffusion(steps, _mean_curve(runs, "layers", name), t_min=lo,
-                                  t_max=rec["end_hot"])
-        layer_fits[name] = {"r2_log": layer_fit.log.r2, "r2_power": layer_fit.power.r2,
-                            "power_b": layer_fit.power.b}
+    """One variant over its paired seeds: errors, plan, mean distance curves and their fits
+    over the last ``fit_decades`` decades of the high-lr phase."""
+    plan, steps = rec["plan"], np.asarray(runs[0]["steps"])
+    lo, hi = rec["end_hot"] / 10 ** cfg.fit_decades, rec["end_hot"]
+    curve = _mean_curve(runs, "distance")
+    layers = {name: _mean_curve(runs, "layers", name) for name in runs[0]["layers"]}
     traces = [r["trace_cov"] for r in runs]
     return {
         "name": v.name, "batch": v.batch, "rule": v.rule, "ghost": v.ghost, "adapted": v.adapted,
@@ -152,13 +153,10 @@ def _summarize(cfg: Config, v: Variant, runs: list[dict], rec: dict) -> dict:
         "steps_per_epoch": rec["steps_per_epoch"], "updates": rec["updates"],
         "end_hot": rec["end_hot"],
         "test_err": [r["test_err"] for r in runs], "train_err": [r["train_err"] for r in runs],
-        "steps": steps.tolist(), "distance": curve.tolist(),
+        "steps": steps.tolist(), "distance": curve, "layers": layers,
         "distance_seeds": [r["distance"] for r in runs],
-        "layers": {name: _mean_curve(runs, "layers", name) for name in layer_names},
-        "fit": {"t_min": fit.t_min, "t_max": fit.t_max, "n": fit.n,
-                "log": {"a": fit.log.a, "b": fit.log.b, "r2": fit.log.r2},
-                "power": {"a": fit.power.a, "b": fit.power.b, "r2": fit.power.r2}},
-        "layer_fits": layer_fits,
+        "fit": _fit(steps, curve, lo, hi),
+        "layer_fits": {name: _fit(steps, c, lo, hi) for name, c in layers.items()},
         "trace_cov": float(np.mean(traces)), "trace_cov_seeds": traces,
     }
 
