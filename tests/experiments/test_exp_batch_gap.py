@@ -73,8 +73,11 @@ def test_bad_configs_are_refused(overrides):
         resolve_config(EXPERIMENT, "quick", overrides)
 
 
-def test_a_ghost_batch_of_one_example_is_refused_before_training(tmp_path):
-    # 4,000 % 33 = 7 is fine, but each full batch of 33 leaves 33 % 32 = 1 example
-    cfg = resolve_config(EXPERIMENT, "quick", {"large_batch": 33})
-    with pytest.raises(GenlabError, match="ghost batch"):
+@pytest.mark.parametrize("large_batch, message", [
+    (33, "ghost batch"),  # 4,000 % 33 = 7 is fine, but each batch of 33 leaves 33 % 32 = 1
+    (1333, "last batch of one"),  # 4,000 = 3 · 1,333 + 1
+])
+def test_a_batch_of_one_example_is_refused_before_training(tmp_path, large_batch, message):
+    cfg = resolve_config(EXPERIMENT, "quick", {"large_batch": large_batch})
+    with pytest.raises(GenlabError, match=message):
         run_experiment(EXPERIMENT, cfg, tmp_path)

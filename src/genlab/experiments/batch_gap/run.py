@@ -49,23 +49,25 @@ def plan_of(cfg: Config, v: Variant) -> LrPlan:
                    gamma=cfg.gamma, regime_adaptation=v.adapted)
 
 
-def _check_ghost(n: int, v: Variant) -> None:
-    """Every ghost batch of every update, the epoch's last smaller batch included, needs ≥ 2."""
-    if v.ghost is None:
-        return
+def _check_batches(n: int, v: Variant) -> None:
+    """Batch norm needs ≥ 2 examples per (ghost) batch, the epoch's last, smaller batch included."""
     for size in {v.batch, n % v.batch or v.batch}:
-        if size > v.ghost and size % v.ghost == 1:
+        if size == 1:
+            raise GenlabError(f"{n} examples in batches of {v.batch} leave a last batch of one "
+                              "example, which batch norm cannot normalize; choose another batch")
+        if v.ghost is not None and size > v.ghost and size % v.ghost == 1:
             raise GenlabError(f"a batch of {size} examples leaves one example in its last ghost "
                               f"batch of {v.ghost}; choose ghost_batch so that no remainder is 1")
 
 
-def _train(cfg: Config, ctx: Context, v: Variant, k: int, x, y, noise_batch) -> dict:
+def _train(cfg: Config, ctx: Context, v: Variant, k: int, data: dict) -> dict:
     """Train variant ``v`` from paired seed ``k``; the model, distances and noise record."""
+    x, y, classes = data["x"], data["y"], data["classes"]
     plan, n = plan_of(cfg, v), len(x)
     spe = math.ceil(n / v.batch)
     total = plan.steps(spe)
     end_hot = round(plan.milestones[0] * spe) if plan.milestones else total  # last hot update
-    model = MLP(x[0].numel(), cfg.hidden, int(y.max()) + 1, seed=ctx.seed_for("init", k),
+    model = MLP(x[0].numel(), cfg.hidden, classes, seed=ctx.seed_for("init", k),
                 batch_norm=True, ghost_batch_size=v.ghost).to(ctx.device)
     opt = cfg.optimizer.replace(lr=plan.lr).build(model.parameters())
     schedule = plan.scheduler(opt, spe)
@@ -77,7 +79,7 @@ def _train(cfg: Config, ctx: Context, v: Variant, k: int, x, y, noise_batch) -> 
         schedule.step()
         tracker(t)
         if t == end_hot:  # the end of the high-lr phase: SGD's noise there
-            noise = gradient_noise(model, cross_entropy_loss, noise_batch).trace
+            noise = gradient_noise(model, cross_entropy_loss, data["noise"]).trace
         if t % spe == 0 or t == total:
             loss = check_finite(float(running) / (t % spe or spe), f"{v.name} training loss")
             ctx.log({"variant": v.name, "seed": k, "update": t, "epoch": t / spe,
@@ -119,7 +121,8 @@ def _load(cfg: Config, ctx: Context) -> tuple[DataSpec, dict]:
     pick = torch.randperm(len(ds.x_train), generator=gen)[:cfg.noise_examples]
     data = {"x": ds.x_train.to(dev), "y": ds.y_train.to(dev), "xt": ds.x_test.to(dev),
             "yt": ds.y_test.to(dev)}
-    data["noise"] = (data["x"][pick.to(dev)], data["y"][pick.to(dev)])
+    data["noise"] = (data["x"][pick.to(dev)], data["y"][pick.to(dev)])  # (M, 1, 28, 28), (M,)
+    data["classes"] = ds.num_classes
     return spec, data
 
 
@@ -165,11 +168,11 @@ def run(cfg: Config, ctx: Context) -> Result:
     spec, data = _load(cfg, ctx)
     summaries, labels = [], {}
     for v in variants(cfg):
-        _check_ghost(len(data["x"]), v)
+        _check_batches(len(data["x"]), v)
     for v in variants(cfg):
         runs = []
         for k in ctx.track(range(cfg.seeds), v.name, total=cfg.seeds):
-            rec = _train(cfg, ctx, v, k, data["x"], data["y"], data["noise"])
+            rec = _train(cfg, ctx, v, k, data)
             runs.append(_outcome(rec["model"], data, rec))
             if k == 0:  # the first paired seed's weights, for `genlab measure`
                 ctx.save_state(f"{v.name.lstrip('+').lower()}", rec["model"], data=spec,
