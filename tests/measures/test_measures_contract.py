@@ -104,7 +104,7 @@ def test_measure_contract(name, mode):
 def test_public_surface_is_re_exported():
     import importlib
 
-    subs = ("_func", "hessian", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
+    subs = ("_func", "hessian", "linop", "eigen", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
             "store", "critical", "image_quality")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")

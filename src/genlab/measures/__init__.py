@@ -21,6 +21,7 @@ from ._func import (
     unflatten,
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
+from .eigen import Eigen, lanczos, power_iteration, top_eigen
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
 from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
@@ -30,6 +31,7 @@ from .landscape import (
     loss_slice_1d,
     loss_slice_2d,
 )
+from .linop import LinearOperatorLike, MatrixOperator, as_operator
 from .per_sample import GradientMoments, gradient_moments, per_sample_grads, per_sample_grads_loop
 from .rescale import HOMOGENEOUS, homogeneous_pairs, rescale_relu
 from .sharpness import (
@@ -40,18 +42,7 @@ from .sharpness import (
     pac_bayes_sigma,
 )
 from .store import WHAT, measure_run, model_from_state
-from .spectrum import (
-    Eigen,
-    Estimate,
-    MatrixOperator,
-    SpectralDensity,
-    hutchinson_trace,
-    hutchpp_trace,
-    lanczos,
-    power_iteration,
-    spectral_density,
-    top_eigen,
-)
+from .spectrum import Estimate, SpectralDensity, hutchinson_trace, hutchpp_trace, spectral_density
 
 __all__ = [
     "CriticalSamples",
@@ -64,11 +55,13 @@ __all__ = [
     "HOMOGENEOUS",
     "HessianOperator",
     "Interpolation",
+    "LinearOperatorLike",
     "MatrixOperator",
     "Sharpness",
     "SpectralDensity",
     "WHAT",
     "accuracy",
+    "as_operator",
     "as_batches",
     "batch_size",
     "critical_samples",
