@@ -7,12 +7,14 @@
    MNIST). Every row is timed from scratch (operator construction included) and its
    relative error is measured against a float64 reference (a float64 copy of the
    model, Lanczos to a residual of 1e-12). Rows run round-robin, one start vector
-   per round. The speed-up column is against PyHessian. ``genlab`` stops at the
-   relative eigenvalue error ``tol`` (gap test); ``genlab, residual test`` stops at
-   ‖Hu − θu‖ ≤ tol·|θ|, the test of ``eigsh`` (so the two are compared at equal
-   stopping rules); PyHessian stops when θ changed by ≤ tol relative.
-3. ``warm``: products of ``top_eigen`` at a checkpoint 30 Adam steps after another,
-   started cold (random vector) or warm (the previous checkpoint's eigenvectors).
+   per round. The speed-up column is against PyHessian. ``genlab top_eigen`` starts
+   from the loss gradient (its default) and stops at the relative eigenvalue error
+   ``tol`` (gap test); ``random start`` is the same from a random vector; ``residual
+   test`` (random start) stops at ‖Hu − θu‖ ≤ tol·|θ|, the test of ``eigsh``, so that
+   the two compare at equal stopping rules; PyHessian stops when θ changed by ≤ tol.
+3. ``warm``: products of ``top_eigen`` at a checkpoint 10 or 30 Adam steps after another,
+   started from a random vector, from the gradient, or from the previous
+   checkpoint's eigenvectors.
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/hessian.py [--sections eigen warm]``.
 Times are medians of the rounds, measured side by side in this process: compare
@@ -51,10 +53,11 @@ def mnist(n: int, seed: int = 0):
 
 def train(model, steps: int, seed: int = 0, batch: int = 64):
     """``steps`` Adam steps (lr 1e-3) on random minibatches of the embedded MNIST."""
-    x, y = mnist(5000)
+    device = next(model.parameters()).device
+    x, y = (t.to(device) for t in mnist(5000))
     opt, g = torch.optim.Adam(model.parameters(), lr=1e-3), torch.Generator().manual_seed(seed)
     for _ in range(steps):
-        i = torch.randint(0, len(x), (batch,), generator=g)
+        i = torch.randint(0, len(x), (batch,), generator=g).to(device)
         opt.zero_grad(set_to_none=True)
         cross_entropy_loss(model(x[i]), (x[i], y[i])).backward()
         opt.step()
@@ -95,12 +98,12 @@ def reference(model, batch) -> float:
     return float(eig.values[0])
 
 
-def _genlab(model, batch, tol, criterion, gradient_start=False):
+def _genlab(model, batch, tol, criterion, random_start=False):
     def run(seed: int):
         op = HessianOperator(model, cross_entropy_loss, batch)
-        v0 = op.gradient() if gradient_start else None
-        eig = top_eigen(op, 1, tol=tol, criterion=criterion, v0=v0,
-                        generator=torch.Generator().manual_seed(seed))
+        g = torch.Generator().manual_seed(seed)
+        v0 = torch.randn(op.shape[0], generator=g) if random_start else None  # None: gradient
+        eig = top_eigen(op, 1, tol=tol, criterion=criterion, v0=v0, generator=g)
         return float(eig.values[0]), op.calls
     return run
 
@@ -119,7 +122,8 @@ def _pyhessian(model, batch, tol):
         mode, count[0] = model.training, 0
         utils.hessian_vector_product = counted
         try:  # PyHessian switches the model to eval and leaves .grad set: undone below
-            h = PyHessian(model, torch.nn.CrossEntropyLoss(), data=batch, cuda=False)
+            h = PyHessian(model, torch.nn.CrossEntropyLoss(), data=batch,
+                          cuda=batch[0].is_cuda)
             value = h.eigenvalues(maxIter=200, tol=tol, top_n=1)[0][0]
         finally:
             utils.hessian_vector_product = product
@@ -152,8 +156,8 @@ def _curvlinops(model, batch, tol):
 def bench_top_eigen(model, batch, seeds: int, tol: float) -> dict:
     ref = reference(model, batch)
     rows = {"genlab top_eigen": _genlab(model, batch, tol, "gap"),
-            "genlab, gradient start": _genlab(model, batch, tol, "gap", True),
-            "genlab, residual test": _genlab(model, batch, tol, "residual"),
+            "genlab, random start": _genlab(model, batch, tol, "gap", random_start=True),
+            "genlab, residual test": _genlab(model, batch, tol, "residual", random_start=True),
             "PyHessian (power iteration)": _pyhessian(model, batch, tol),
             "curvlinops + eigsh": _curvlinops(model, batch, tol)}
     out = {name: {"t": [], "err": [], "hvp": []} for name in rows}
@@ -175,24 +179,28 @@ def bench_top_eigen(model, batch, seeds: int, tol: float) -> dict:
     return med
 
 
-def bench_warm_start(batch, k: int, tol: float, gap_steps: int) -> None:
-    model = train(MnistCNN(0), 300)
-    before = HessianOperator(model, cross_entropy_loss, batch)
-    first = top_eigen(before, k, tol=tol)
-    train(model, gap_steps, seed=1)
-    runs = {}
-    for name, v0 in (("cold (random start)", None), ("warm (previous eigenvectors)",
-                                                     first.vectors)):
-        op = HessianOperator(model, cross_entropy_loss, batch)
-        t = time.perf_counter()
-        eig = top_eigen(op, k, tol=tol, v0=v0)
-        runs[name] = (time.perf_counter() - t, eig)
-    cold = runs["cold (random start)"][1].values
-    print(f"top-{k} at tol {tol:g}, {gap_steps} Adam steps after the first checkpoint "
-          f"(λ₁ {float(first.values[0]):.4g} -> {float(cold[0]):.4g})")
-    for name, (t, eig) in runs.items():
-        diff = float(((eig.values - cold) / cold).abs().max())
-        print(f"{name:<32}{eig.matvecs:>5} HVPs {t:>8.2f} s  max rel. diff to cold {diff:.1e}")
+def bench_warm_start(model, batch, k: int, tol: float, gaps: list[int]) -> None:
+    """Products of top-k at checkpoints ``gaps`` Adam steps after ``model``'s."""
+    first = top_eigen(HessianOperator(model, cross_entropy_loss, batch), k, tol=tol)
+    for gap in gaps:
+        later = train(copy.deepcopy(model), gap, seed=1)
+        g = torch.Generator().manual_seed(0)
+        starts = {"cold (random start)": torch.randn(first.vectors.shape[1], generator=g),
+                  "cold (gradient start, default)": None,
+                  "warm (previous eigenvectors)": first.vectors}
+        runs = {}
+        for name, v0 in starts.items():
+            t = time.perf_counter()
+            eig = top_eigen(HessianOperator(later, cross_entropy_loss, batch), k, tol=tol, v0=v0)
+            runs[name] = (time.perf_counter() - t, eig)
+        cold = runs["cold (random start)"][1].values
+        print(f"\ntop-{k} at tol {tol:g}, {gap} Adam steps after the first checkpoint "
+              f"(λ₁ {float(first.values[0]):.4g} -> {float(cold[0]):.4g}); the first took "
+              f"{first.matvecs} HVPs")
+        for name, (t, eig) in runs.items():
+            diff = float(((eig.values - cold) / cold).abs().max())
+            print(f"{name:<32}{eig.matvecs:>5} HVPs {t:>8.2f} s  max rel. diff to cold "
+                  f"{diff:.1e}")
 
 
 def main() -> None:
@@ -204,26 +212,30 @@ def main() -> None:
     parser.add_argument("--tol", type=float, default=1e-3)
     parser.add_argument("--seeds", type=int, default=3, help="start vectors (rounds) per case")
     parser.add_argument("--warm-k", type=int, nargs="+", default=[1, 20])
+    parser.add_argument("--warm-gaps", type=int, nargs="+", default=[10, 30],
+                        help="Adam steps between the two checkpoints of the warm start")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--train-steps", type=int, default=300, help="Adam steps of 'trained'")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
-    trained = train(MnistCNN(0), 300)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.device}")
+    trained = train(MnistCNN(0).to(args.device), args.train_steps)
     for size in args.batches:
-        batch = mnist(size)
+        batch = tuple(t.to(args.device) for t in mnist(size))
+        untrained = MnistCNN(0).to(args.device)
         if "hvp" in args.sections:
             print(f"\n== HVP, batch {size}, untrained")
-            bench_hvp(MnistCNN(0), batch, args.repeats)
+            bench_hvp(untrained, batch, args.repeats)
         if "eigen" in args.sections:
-            for label, model in (("untrained", MnistCNN(0)), ("trained", trained)):
+            for label, model in (("untrained", untrained), ("trained", trained)):
                 print(f"\n== top eigenvalue, tol {args.tol:g}, batch {size}, {label}, "
                       f"{args.seeds} start vectors")
                 bench_top_eigen(model, batch, args.seeds, args.tol)
         if "warm" in args.sections:
+            print(f"\n== warm start, batch {size}, trained")
             for k in args.warm_k:
-                print(f"\n== warm start, batch {size}")
-                bench_warm_start(batch, k, args.tol, 30)
-
+                bench_warm_start(trained, batch, k, args.tol, args.warm_gaps)
 
 if __name__ == "__main__":
     main()

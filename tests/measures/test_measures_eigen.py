@@ -123,3 +123,13 @@ def test_bad_warm_start_and_budget():
         top_eigen(A, v0=torch.zeros(50, dtype=torch.float64))
     short = top_eigen(A, k=2, tol=1e-12, max_steps=4)
     assert not short.converged and short.matvecs == 4
+
+
+def test_long_runs_keep_no_ghost_copies():
+    """Without reorthogonalization, converged eigenvalues reappear as spurious copies
+    after many steps; the selective scheme must keep the top five distinct."""
+    A, lam = _spectrum_matrix()
+    eig = top_eigen(A, k=5, tol=1e-15, criterion="residual", max_steps=150)
+    torch.testing.assert_close(eig.values, lam[:5], rtol=1e-10, atol=0)
+    gram = eig.vectors @ eig.vectors.T
+    torch.testing.assert_close(gram, torch.eye(5, dtype=gram.dtype), atol=1e-8, rtol=0)

@@ -183,15 +183,15 @@ class HessianOperator(_Operator):
         See :meth:`_Operator.gradient`."""
         if self.method != "graph":
             return super().gradient()
-        total = torch.zeros(self.dim, dtype=self.dtype, device=self.device)
+        parts = []
         try:
             for w, batch in self.loss.weighted():
                 leaves, grads = self._cached(batch, self._build_graph)
-                total += w * flatten({n: torch.zeros_like(p) if g is None else g.detach()
-                                      for (n, p), g in zip(leaves.items(), grads)})
+                parts.append(w * flatten({n: torch.zeros_like(p) if g is None else g.detach()
+                                          for (n, p), g in zip(leaves.items(), grads)}))
         except _FAILURES:
             return super().gradient()
-        return total
+        return sum(parts[1:], parts[0])
 
     def _cached(self, batch: Batch, build: Callable[[Batch], Any]) -> Any:
         """``build(batch)``, kept until a parameter is changed in place."""
