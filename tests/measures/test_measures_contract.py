@@ -76,6 +76,10 @@ MEASURES = {
     "gradient_moments": (lambda m, d, g: M.gradient_moments(m, L, d),
                          lambda r: torch.cat([r.mean, torch.tensor([r.trace_cov])]),
                          (N_PARAMS + 1,)),
+    "class_means": (lambda m, d, g: M.class_mean_gradients(m, L, d),
+                    lambda r: r.gradients, (3, N_PARAMS)),
+    "top_eigen_ggn": (lambda m, d, g: M.top_eigen(M.GaussNewtonOperator(m, L, d), k=2,
+                                                  generator=g), lambda r: r.values, (2,)),
     "rescale": (lambda m, d, g: M.rescale_relu(m, "1", "4", 3.0),
                 lambda r: M.flatten(M.select_params(r)), (N_PARAMS,)),
 }
@@ -104,7 +108,7 @@ def test_measure_contract(name, mode):
 def test_public_surface_is_re_exported():
     import importlib
 
-    subs = ("_func", "hessian", "linop", "eigen", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
+    subs = ("_func", "hessian", "linop", "eigen", "spectrum", "subspace", "sharpness", "landscape", "rescale", "per_sample",
             "store", "critical", "image_quality")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")

@@ -17,6 +17,7 @@ from genlab.measures import (
     unflatten,
 )
 from genlab.measures._func import FunctionalLoss
+from genlab.models import MLP
 
 
 def _vec(n: int, seed: int = 3) -> torch.Tensor:
@@ -278,3 +279,33 @@ def test_to_scipy_converts_float32_at_the_boundary(make_data):
     exact = float(torch.linalg.eigvalsh(torch.stack([twin @ e for e in
                                                      torch.eye(op.dim, dtype=torch.float64)]))[-1])
     assert abs(top - exact) <= 1e-5 * abs(exact)
+
+
+def _output_curvature_term(model, loss_fn, data) -> torch.Tensor:
+    """Σ_{b,c} ∂L/∂f_bc ∇²_w f_bc exactly: the Hessians of every output (torch.func)
+    weighted by the loss gradient in the outputs."""
+    f = FunctionalLoss(model, loss_fn, data)
+    w0 = flatten(f.params)
+    out_fn = lambda w: f.outputs(unflatten(w, f.params), data).reshape(-1)  # noqa: E731
+    out0 = f.outputs(f.params, data)
+    d_out = torch.func.grad(lambda o: loss_fn(o, data))(out0).reshape(-1)  # (B·C,)
+    hessians = torch.func.jacfwd(torch.func.jacrev(out_fn))(w0)  # (B·C, n, n)
+    return torch.einsum("o,oij->ij", d_out, hessians)
+
+
+@pytest.mark.parametrize("loss_name", ["cross_entropy", "mse"])
+def test_hessian_is_ggn_plus_output_curvature_term(loss_name, make_data, exact_hessian):
+    """H = Jᵀ H_out J + Σ_c ∂ℓ/∂f_c ∇²f_c, each term computed independently."""
+    model = MLP(5, [4], 3, seed=2, activation=torch.nn.Tanh).double()  # curved f: R ≠ 0
+    loss = cross_entropy_loss if loss_name == "cross_entropy" else _mse
+    data = make_data() if loss_name == "cross_entropy" else _regression(make_data)
+    H = exact_hessian(model, loss, data)
+    G = _explicit_ggn(model, loss, data)
+    R = _output_curvature_term(model, loss, data)
+    torch.testing.assert_close(H, G + R, rtol=1e-10, atol=1e-12)
+    assert R.abs().max() > 1e-3 * H.abs().max()  # the term is not negligible here
+    op = GaussNewtonOperator(model, loss, data)
+    G_op = torch.stack([op @ e for e in torch.eye(op.dim, dtype=torch.float64)], 1)
+    torch.testing.assert_close(G_op, G, rtol=1e-10, atol=1e-12)
+    H_op = HessianOperator(model, loss, data) @ torch.eye(op.dim, dtype=torch.float64)
+    torch.testing.assert_close(H_op - G_op, R, rtol=1e-9, atol=1e-11)
