@@ -50,7 +50,7 @@ def test_vector_overlap_is_the_projected_fraction():
 def test_vector_overlap_with_eigenvectors_matches_eigendecomposition():
     A = _randn(30, 30, seed=1)
     A = A @ A.T
-    lam, U = torch.linalg.eigh(A)
+    _, U = torch.linalg.eigh(A)
     g = _randn(30, seed=2)
     top = top_eigen(A, k=4, tol=1e-12)
     exact = float(((U[:, -4:].T @ g) ** 2).sum() / (g @ g))

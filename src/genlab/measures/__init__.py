@@ -21,7 +21,7 @@ from ._func import (
     unflatten,
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
-from .eigen import Eigen, lanczos, power_iteration, top_eigen
+from .eigen import Eigen, lanczos, top_eigen
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
 from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
@@ -42,7 +42,14 @@ from .sharpness import (
     pac_bayes_sigma,
 )
 from .store import WHAT, measure_run, model_from_state
-from .spectrum import Estimate, SpectralDensity, hutchinson_trace, hutchpp_trace, spectral_density
+from .spectrum import (
+    Estimate,
+    SpectralDensity,
+    hutchinson_trace,
+    hutchpp_trace,
+    power_iteration,
+    spectral_density,
+)
 from .subspace import (
     ClassGradients,
     Outliers,

@@ -1,10 +1,12 @@
-"""Extreme eigenpairs of a symmetric operator: Lanczos and power iteration.
+"""Extreme eigenpairs of a symmetric operator by Lanczos (Lanczos 1950).
 
-Lanczos (Lanczos 1950; with full reorthogonalization, Paige 1972) keeps its basis,
-its recurrence and its reorthogonalization in float64 around the operator's own
-products (float32 for a float32 model): the eigenvalues then reach the accuracy of
-the products (about 1e-7 relative), not the 1e-5 floor of float32 dot products over
-n ~ 10⁶ entries.
+The basis, the recurrence and the reorthogonalization are float64 around the
+operator's own products (float32 for a float32 model): the eigenvalues reach the
+accuracy of the products (about 1e-7 relative), not the 1e-5 floor of float32 dot
+products over n ~ 10⁶ entries. :func:`lanczos` reorthogonalizes every vector
+against the whole basis (Paige 1972); :func:`top_eigen` only once the basis may
+lose semi-orthogonality, i.e. once a Ritz pair has converged (Paige's theorem;
+Simon 1984), which saves most of that work for a few eigenpairs at a moderate tol.
 
 Stopping at a requested tolerance. For a Ritz pair (θ, u) with residual
 r = ‖Au − θu‖ (= β_m·|s_m| from the recurrence, no extra product):
@@ -33,7 +35,7 @@ from torch import Tensor
 
 from .linop import LinearOperatorLike, as_operator
 
-__all__ = ["Eigen", "lanczos", "power_iteration", "top_eigen"]
+__all__ = ["Eigen", "lanczos", "top_eigen"]
 
 _CRITERIA = ("gap", "residual", "change")
 _F64 = torch.float64
@@ -270,43 +272,3 @@ def top_eigen(op: LinearOperatorLike | Tensor, k: int = 1, *,
     vectors = vectors / vectors.norm(dim=1, keepdim=True)
     return Eigen(theta[-k:].flip(0), vectors.to(op.dtype), run.last * top[-1].abs(),
                  len(run.alpha), run.converged)
-
-
-def power_iteration(op: LinearOperatorLike | Tensor, k: int = 1, *,
-                    generator: torch.Generator | None = None, tol: float = 1e-6,
-                    max_iter: int = 1000) -> Eigen:
-    """The k eigenpairs of largest magnitude by power iteration with deflation.
-
-    Each new vector is kept orthogonal to the eigenvectors already found (the
-    scheme of PyHessian, Yao et al. 2020); iteration stops when the Rayleigh
-    quotient changes by less than ``tol`` relative.
-
-    Args / Returns: as :func:`top_eigen`; values in the order found; the residuals
-    are measured with one more product per pair (counted in ``matvecs``).
-    """
-    op = as_operator(op)
-    n = op.shape[0]
-    generator = generator or torch.Generator().manual_seed(0)
-    found: list[Tensor] = []
-    values, count, converged = [], 0, True
-    for _ in range(k):
-        v, lam, done = _randn(n, generator, op.device).to(op.dtype), None, False
-        for _ in range(max_iter):
-            for u in found:
-                v = v - torch.dot(u, v) * u
-            v = v / v.norm()
-            w = op.matvec(v)
-            count += 1
-            new = float(torch.dot(v, w))
-            done = lam is not None and abs(new - lam) <= tol * abs(new)
-            lam, v = new, w
-            if done:
-                break
-        converged &= done
-        for u in found:
-            v = v - torch.dot(u, v) * u
-        found.append(v / v.norm())
-        values.append(lam)
-    vectors = torch.stack(found)  # (k, n)
-    res = torch.stack([(op.matvec(u) - lam * u).norm() for lam, u in zip(values, vectors)])
-    return Eigen(torch.tensor(values, dtype=_F64), vectors, res.to(_F64), count + k, converged)

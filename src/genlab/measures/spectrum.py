@@ -1,9 +1,10 @@
-"""Trace and spectral density of a symmetric linear operator.
+"""Trace, spectral density and power iteration of a symmetric linear operator.
 
 Everything here works on any :class:`~genlab.measures.LinearOperatorLike` (``shape``,
 ``dtype``, ``device``, ``matvec``: a :class:`~genlab.measures.HessianOperator`, a
-:class:`~genlab.measures.GaussNewtonOperator`) and on a plain symmetric matrix. The
-eigenvalue solvers live in :mod:`genlab.measures.eigen` and are re-exported here.
+:class:`~genlab.measures.GaussNewtonOperator`) and on a plain symmetric matrix. Lanczos
+(:func:`~genlab.measures.top_eigen`) lives in :mod:`genlab.measures.eigen` and is
+re-exported here; power iteration is here as the baseline PyHessian uses.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .eigen import Eigen, _ritz, lanczos, power_iteration, top_eigen
+from .eigen import Eigen, _randn, _ritz, lanczos, top_eigen
 from .linop import LinearOperatorLike, MatrixOperator, as_operator
 
 __all__ = [
@@ -149,3 +150,44 @@ def spectral_density(op: LinearOperatorLike | Tensor, num_vectors: int = 10,
     kern = torch.exp(-0.5 * ((grid[:, None, None] - nodes) / sigma) ** 2)  # (G, V, m)
     density = (kern * weights).sum(dim=2).mean(dim=1) / (sigma * math.sqrt(2 * math.pi))
     return SpectralDensity(nodes, weights, grid, density, sigma)
+
+
+def power_iteration(op: LinearOperatorLike | Tensor, k: int = 1, *,
+                    generator: torch.Generator | None = None, tol: float = 1e-6,
+                    max_iter: int = 1000) -> Eigen:
+    """The k eigenpairs of largest magnitude by power iteration with deflation.
+
+    Each new vector is kept orthogonal to the eigenvectors already found (the
+    scheme of PyHessian, Yao et al. 2020); iteration stops when the Rayleigh
+    quotient changes by less than ``tol`` relative.
+
+    Args / Returns: as :func:`top_eigen`; values in the order found; the residuals
+    are measured with one more product per pair (counted in ``matvecs``).
+    """
+    op = as_operator(op)
+    n = op.shape[0]
+    generator = generator or torch.Generator().manual_seed(0)
+    found: list[Tensor] = []
+    values, count, converged = [], 0, True
+    for _ in range(k):
+        v, lam, done = _randn(n, generator, op.device).to(op.dtype), None, False
+        for _ in range(max_iter):
+            for u in found:
+                v = v - torch.dot(u, v) * u
+            v = v / v.norm()
+            w = op.matvec(v)
+            count += 1
+            new = float(torch.dot(v, w))
+            done = lam is not None and abs(new - lam) <= tol * abs(new)
+            lam, v = new, w
+            if done:
+                break
+        converged &= done
+        for u in found:
+            v = v - torch.dot(u, v) * u
+        found.append(v / v.norm())
+        values.append(lam)
+    vectors = torch.stack(found)  # (k, n)
+    res = torch.stack([(op.matvec(u) - lam * u).norm() for lam, u in zip(values, vectors)])
+    return Eigen(torch.tensor(values, dtype=torch.float64), vectors, res.to(torch.float64),
+                 count + k, converged)
