@@ -69,7 +69,7 @@ def test_float32_operator_reaches_float32_accuracy_at_large_n():
     n = 300_000
     d = torch.cat([torch.tensor([10.0, 6.0]), 5 * torch.rand(n - 2, generator=_gen())])
     eig = top_eigen(_Diagonal(d.float()), k=1, tol=1e-10, criterion="residual")
-    assert abs(float(eig.values[0]) - 10.0) <= 1e-7 * 10.0
+    assert abs(float(eig.values[0]) - 10.0) <= 1e-7 * 10.0  # 3e-8; float32 Lanczos: 6e-6
     assert eig.vectors.dtype == torch.float32
 
 
@@ -82,7 +82,7 @@ def test_float32_hessian_matches_float64_twin():
                       tol=1e-13, criterion="residual").values[0]
     eig = top_eigen(HessianOperator(model, cross_entropy_loss, (x, y)), k=1, tol=1e-10,
                     criterion="residual")
-    assert abs(float(eig.values[0] - exact)) <= 1e-6 * float(exact)
+    assert abs(float(eig.values[0] - exact)) <= 1e-7 * float(exact)  # measured 1.8e-8
 
 
 def test_warm_start_at_a_nearby_operator_needs_fewer_products():

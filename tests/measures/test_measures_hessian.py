@@ -24,7 +24,7 @@ def _vec(n: int, seed: int = 3) -> torch.Tensor:
     return torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-@pytest.mark.parametrize("method", ["fwd", "rev", "auto", "linearize"])
+@pytest.mark.parametrize("method", ["graph", "fwd", "rev", "auto", "linearize"])
 def test_hvp_equals_full_hessian_times_v(method, make_mlp, make_data, exact_hessian):
     model, data = make_mlp(), make_data()
     H = exact_hessian(model, cross_entropy_loss, data)
@@ -84,7 +84,7 @@ def test_hvp_train_mode_batchnorm_keeps_buffers_and_mode(make_mlp, make_data, ex
     before = {n: b.clone() for n, b in model.named_buffers()}
     H = exact_hessian(model, cross_entropy_loss, data, train_mode=True, loop=True)
     v = _vec(H.shape[0])
-    for method in ("fwd", "rev", "linearize"):
+    for method in ("graph", "fwd", "rev", "linearize"):
         hv = hvp(model, cross_entropy_loss, data, v, train_mode=True, method=method)
         torch.testing.assert_close(hv, H @ v, rtol=1e-10, atol=1e-12)
     assert not model.training

@@ -60,7 +60,8 @@ class _Operator(_LinearOperator):
 
     A subclass implements ``_product(batch, v) -> Params``, the matrix of one batch
     times a parameter-shaped dict ``v``; this class weights and sums the batches and
-    gives ``matvec``, ``@``, ``shape`` and ``to_scipy``.
+    gives ``apply`` (dicts), ``matvec`` / ``@`` (flat vectors, matrices column by
+    column), ``shape``, ``to_scipy``, ``gradient`` and the product count ``calls``.
     """
 
     def __init__(self, model: nn.Module, loss_fn: LossFn, data: Any, *,
@@ -130,14 +131,14 @@ class HessianOperator(_Operator):
 
             - ``"graph"``: the gradient's autograd graph is built once per batch
               (about one gradient's time) and kept; each product is one backward
-              pass through it (about 1.7 gradients on the lecture CNN). Cheapest
-              for iterative solvers; holds one double graph per batch in memory.
+              pass through it (1.7–2 gradients on the lecture CNN, one thread).
+              Holds one double graph per batch in memory.
             - ``"fwd"``: forward-over-reverse, ``jvp(grad(f))`` (about 3 gradients).
-            - ``"rev"``: reverse-over-reverse, ``grad(⟨grad f, v⟩)``.
+            - ``"rev"``: reverse-over-reverse, ``grad(⟨grad f, v⟩)`` (3–4).
             - ``"linearize"``: forward-over-reverse through ``torch.func.linearize``,
-              traced once per batch (about 4 products' time), then about 2
-              gradients a product; falls back to ``"auto"`` with a warning if the
-              trace fails.
+              traced once per batch (10–15 products' time), then 1.3–1.8 gradients
+              a product: for long runs (SLQ, many eigenpairs). Falls back to
+              fwd → rev with a warning if the trace fails.
             - ``"auto"`` (default): ``"graph"`` for one batch, ``"fwd"`` for several
               (no graph kept per batch), each falling back to the next of
               graph → fwd → rev when an operation lacks the needed rule.
