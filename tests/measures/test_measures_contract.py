@@ -82,6 +82,10 @@ MEASURES = {
                          lambda r: r, (3, 7)),
     "layer_spectral_norms": (lambda m, d, g: M.layer_spectral_norms(m, generator=g, tol=1e-4),
                              lambda r: torch.tensor(list(r.values())), (2,)),
+    "class_means": (lambda m, d, g: M.class_mean_gradients(m, L, d),
+                    lambda r: r.gradients, (3, N_PARAMS)),
+    "top_eigen_ggn": (lambda m, d, g: M.top_eigen(M.GaussNewtonOperator(m, L, d), k=2,
+                                                  generator=g), lambda r: r.values, (2,)),
     "rescale": (lambda m, d, g: M.rescale_relu(m, "1", "4", 3.0),
                 lambda r: M.flatten(M.select_params(r)), (N_PARAMS,)),
 }
@@ -111,7 +115,8 @@ def test_public_surface_is_re_exported():
     import importlib
 
     subs = ("_func", "fisher", "hessian", "spectrum", "sharpness", "landscape", "rescale",
-            "per_sample", "critical", "image_quality", "frequency", "lipschitz")
+            "per_sample", "critical", "image_quality", "frequency", "lipschitz", "linop",
+            "eigen", "subspace")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")
         missing = set(module.__all__) - set(M.__all__)

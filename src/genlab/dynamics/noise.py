@@ -102,7 +102,7 @@ def gradient_noise(model: nn.Module, loss_fn: LossFn, data: Any, *, k: int = 0,
         k: number of top eigenpairs (0: none).
         params, inputs: parameter subset and input selector.
         generator: start vector of Lanczos (default seed 0).
-        tol, max_steps: Lanczos's relative residual tolerance and step limit.
+        tol, max_steps: Lanczos's tolerance (relative eigenvalue error) and step limit.
 
     Returns:
         :class:`GradientNoise`.

@@ -35,6 +35,7 @@ from .frequency import (
     sine_target,
     unit_grid,
 )
+from .eigen import Eigen, lanczos, top_eigen
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
 from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
@@ -52,6 +53,7 @@ from .per_sample import (
     per_sample_grads_loop,
 )
 from .lipschitz import LipschitzBound, layer_spectral_norms, lipschitz_bound, operator_norm
+from .linop import LinearOperatorLike, MatrixOperator, as_operator
 from .rescale import HOMOGENEOUS, homogeneous_pairs, rescale_relu
 from .sharpness import (
     Flatness,
@@ -61,19 +63,28 @@ from .sharpness import (
     pac_bayes_sigma,
 )
 from .spectrum import (
-    Eigen,
     Estimate,
-    MatrixOperator,
     SpectralDensity,
     hutchinson_trace,
     hutchpp_trace,
-    lanczos,
     power_iteration,
     spectral_density,
-    top_eigen,
+)
+from .subspace import (
+    ClassGradients,
+    Outliers,
+    class_mean_gradients,
+    gradient_snr,
+    outlier_count,
+    principal_angles,
+    random_subspace_overlap,
+    span_fraction,
+    subspace_overlap,
+    vector_overlap,
 )
 
 __all__ = [
+    "ClassGradients",
     "CriticalSamples",
     "Eigen",
     "EmpiricalFisherOperator",
@@ -86,7 +97,9 @@ __all__ = [
     "HessianOperator",
     "Interpolation",
     "LipschitzBound",
+    "LinearOperatorLike",
     "MatrixOperator",
+    "Outliers",
     "Sharpness",
     "SineSum",
     "SpectralCurves",
@@ -95,7 +108,9 @@ __all__ = [
     "amplitude_spectrum",
     "amplitudes_at",
     "as_batches",
+    "as_operator",
     "batch_size",
+    "class_mean_gradients",
     "critical_samples",
     "cross_entropy_loss",
     "default_inputs",
@@ -108,6 +123,7 @@ __all__ = [
     "ggn_vp",
     "gradient_moments",
     "highest_reached",
+    "gradient_snr",
     "homogeneous_pairs",
     "hutchinson_trace",
     "hutchpp_trace",
@@ -123,20 +139,26 @@ __all__ = [
     "loss_slice_2d",
     "network_spectrum",
     "operator_norm",
+    "outlier_count",
     "pac_bayes_sigma",
     "per_example_losses",
     "per_sample_grads",
     "per_sample_grads_loop",
     "power_iteration",
+    "principal_angles",
     "psnr",
     "psnr_y",
+    "random_subspace_overlap",
     "rescale_relu",
     "select_params",
     "sine_target",
+    "span_fraction",
     "spectral_density",
     "ssim",
+    "subspace_overlap",
     "to_hwc",
     "top_eigen",
     "unflatten",
     "unit_grid",
+    "vector_overlap",
 ]

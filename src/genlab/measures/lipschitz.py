@@ -36,12 +36,13 @@ _UNSUPPORTED = (nn.modules.batchnorm._BatchNorm, nn.GELU, nn.SiLU)
 class _GramOperator:
     """v ↦ Aᵀ(A v) on flat vectors for a linear map A given with its adjoint."""
 
-    def __init__(self, apply, adjoint, shape: tuple[int, ...], like: Tensor):
-        self.apply, self.adjoint, self.shape = apply, adjoint, shape
-        self.dim, self.dtype, self.device = math.prod(shape), like.dtype, like.device
+    def __init__(self, apply, adjoint, in_shape: tuple[int, ...], like: Tensor):
+        self.apply, self.adjoint, self.in_shape = apply, adjoint, in_shape
+        self.dim, self.dtype, self.device = math.prod(in_shape), like.dtype, like.device
+        self.shape = (self.dim, self.dim)  # the LinearOperatorLike protocol
 
     def matvec(self, v: Tensor) -> Tensor:
-        return self.adjoint(self.apply(v.reshape(self.shape))).reshape(-1)  # (n,)
+        return self.adjoint(self.apply(v.reshape(self.in_shape))).reshape(-1)  # (n,)
 
 
 def _norm(op: _GramOperator, generator, tol: float, max_iter: int) -> float:

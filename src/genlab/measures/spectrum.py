@@ -1,18 +1,22 @@
-"""Eigenvalues, trace and spectral density of a symmetric linear operator.
+"""Trace, spectral density and power iteration of a symmetric linear operator.
 
-Everything here works on any object with ``matvec(v)`` (n,) -> (n,), ``dim``,
-``dtype`` and ``device`` (a :class:`~genlab.measures.HessianOperator`, a
-:class:`~genlab.measures.GaussNewtonOperator`) and on a plain symmetric matrix.
+Everything here works on any :class:`~genlab.measures.LinearOperatorLike` (``shape``,
+``dtype``, ``device``, ``matvec``: a :class:`~genlab.measures.HessianOperator`, a
+:class:`~genlab.measures.GaussNewtonOperator`) and on a plain symmetric matrix. Lanczos
+(:func:`~genlab.measures.top_eigen`) lives in :mod:`genlab.measures.eigen` and is
+re-exported here; power iteration is here as the baseline PyHessian uses.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor
+
+from .eigen import Eigen, _randn, _ritz, lanczos, top_eigen
+from .linop import LinearOperatorLike, MatrixOperator, as_operator
 
 __all__ = [
     "Eigen",
@@ -37,186 +41,23 @@ class Estimate:
     n: int
 
 
-@dataclass
-class Eigen:
-    """Eigenpairs: ``values`` (k,), ``vectors`` (k, n) unit rows, ``residuals`` (k,)
-    = ‖A u − λ u‖, and the number of operator products used (``matvecs``)."""
-
-    values: Tensor
-    vectors: Tensor
-    residuals: Tensor
-    matvecs: int
-
-
-class MatrixOperator:
-    """A dense symmetric matrix (n, n) seen as an operator."""
-
-    def __init__(self, matrix: Tensor):
-        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-            raise ValueError(f"expected a square matrix, got shape {tuple(matrix.shape)}")
-        self.matrix, self.dim = matrix, matrix.shape[0]
-        self.dtype, self.device = matrix.dtype, matrix.device
-
-    def matvec(self, v: Tensor) -> Tensor:
-        return self.matrix @ v
-
-
-def _op(op: Any) -> Any:
-    return MatrixOperator(op) if isinstance(op, Tensor) else op
-
-
-def _rademacher(n: int, generator: torch.Generator, op: Any) -> Tensor:
+def _rademacher(n: int, generator: torch.Generator, op: LinearOperatorLike) -> Tensor:
     z = torch.randint(0, 2, (n,), generator=generator, device=generator.device)
     return (2 * z - 1).to(device=op.device, dtype=op.dtype)
 
 
-def _randn(n: int, generator: torch.Generator, op: Any) -> Tensor:
-    z = torch.randn(n, generator=generator, device=generator.device, dtype=torch.float64)
-    return z.to(device=op.device, dtype=op.dtype)
-
-
-def lanczos(op: Any, v0: Tensor, steps: int, tol: float = 0.0, top: int = 0,
-            criterion: str = "residual") -> tuple[Tensor, Tensor, Tensor]:
-    """Lanczos tridiagonalization with full reorthogonalization (Paige 1972).
-
-    Args:
-        op: symmetric operator or matrix.
-        v0: start vector (n,), normalized here.
-        steps: maximum number of Lanczos steps m.
-        tol: if > 0, stop once the ``top`` largest Ritz values θ pass the test.
-        top: how many Ritz values the stopping test watches.
-        criterion: ``"residual"``: ‖Au − θu‖ = β_j·|s_j| ≤ tol·|θ| (then the
-            eigenvalue error is O(tol²)); ``"change"``: θ moved by ≤ tol·|θ| since
-            the previous step (the test PyHessian applies to power iteration).
-
-    Returns:
-        ``alpha`` (m,), ``beta`` (m−1,) of the tridiagonal T (float64) and the
-        basis ``Q`` (m, n), m ≤ steps (smaller on breakdown or convergence).
-    """
-    op = _op(op)
-    steps = min(steps, op.dim)
-    Q = torch.zeros(min(steps, 16), op.dim, dtype=v0.dtype, device=v0.device)  # grows
-    Q[0] = v0 / v0.norm()
-    alpha: list[float] = []
-    beta: list[float] = []
-    previous: list[Tensor] = []
-    for j in range(steps):
-        w = op.matvec(Q[j])  # (n,)
-        alpha.append(float(torch.dot(w, Q[j])))
-        for _ in range(2):  # full reorthogonalization, twice is enough (Giraud et al. 2005)
-            w = w - Q[:j + 1].T @ (Q[:j + 1] @ w)
-        b = float(w.norm())
-        if j + 1 == steps or b <= 1e-12 * max(abs(a) for a in alpha):
-            break
-        if tol > 0 and j + 1 >= top and _converged(alpha, beta, b, top, tol, criterion, previous):
-            break
-        beta.append(b)
-        if j + 1 == Q.shape[0]:
-            Q = torch.cat([Q, torch.zeros_like(Q[:min(Q.shape[0], steps - j - 1)])])
-        Q[j + 1] = w / b
-    m = len(alpha)
-    return (torch.tensor(alpha, dtype=torch.float64), torch.tensor(beta, dtype=torch.float64),
-            Q[:m])
-
-
-def _tridiag(alpha: Tensor, beta: Tensor) -> Tensor:
-    return torch.diag(alpha) + torch.diag(beta, 1) + torch.diag(beta, -1)
-
-
-def _converged(alpha: list[float], beta: list[float], b: float, top: int, tol: float,
-               criterion: str, previous: list[Tensor]) -> bool:
-    theta, s = torch.linalg.eigh(_tridiag(torch.tensor(alpha, dtype=torch.float64),
-                                          torch.tensor(beta, dtype=torch.float64)))
-    scale = tol * theta[-top:].abs().clamp_min(1e-300)
-    if criterion == "residual":
-        return bool((b * s[-1, -top:].abs() <= scale).all())
-    done = bool(previous) and bool(((theta[-top:] - previous[-1]).abs() <= scale).all())
-    previous.append(theta[-top:])
-    return done
-
-
-def top_eigen(op: Any, k: int = 1, *, generator: torch.Generator | None = None,
-              tol: float = 1e-8, max_steps: int = 200, criterion: str = "residual") -> Eigen:
-    """The k algebraically largest eigenpairs by Lanczos with reorthogonalization.
-
-    Args:
-        op: symmetric operator or matrix (n, n).
-        k: number of eigenpairs.
-        generator: source of the random start vector (default: seed 0).
-        tol: relative tolerance at which the top-k Ritz values are accepted.
-        max_steps: maximum Lanczos steps (capped at n).
-        criterion: ``"residual"`` or ``"change"`` (see :func:`lanczos`).
-
-    Returns:
-        :class:`Eigen`, values in decreasing order.
-    """
-    op = _op(op)
-    if not 1 <= k <= op.dim:
-        raise ValueError(f"k must be in [1, {op.dim}], got {k}")
-    if criterion not in ("residual", "change"):
-        raise ValueError(f"criterion must be 'residual' or 'change', got {criterion!r}")
-    generator = generator or torch.Generator().manual_seed(0)
-    alpha, beta, Q = lanczos(op, _randn(op.dim, generator, op), max(max_steps, k), tol, k,
-                              criterion)
-    theta, s = torch.linalg.eigh(_tridiag(alpha, beta))
-    values = theta.flip(0)[:k]  # (k,)
-    vectors = (s.flip(1)[:, :k].T.to(Q.dtype)) @ Q  # (k, n)
-    vectors = vectors / vectors.norm(dim=1, keepdim=True)
-    return _finish(op, values, vectors, len(alpha))
-
-
-def _finish(op: Any, values: Tensor, vectors: Tensor, matvecs: int) -> Eigen:
-    res = torch.stack([(op.matvec(u) - lam.to(u.dtype) * u).norm()
-                       for lam, u in zip(values, vectors)])
-    return Eigen(values, vectors, res.to(torch.float64), matvecs + len(values))
-
-
-def power_iteration(op: Any, k: int = 1, *, generator: torch.Generator | None = None,
-                    tol: float = 1e-6, max_iter: int = 1000) -> Eigen:
-    """The k eigenpairs of largest magnitude by power iteration with deflation.
-
-    Each new vector is kept orthogonal to the eigenvectors already found (the
-    scheme of PyHessian, Yao et al. 2020); iteration stops when the Rayleigh
-    quotient changes by less than ``tol`` relative.
-
-    Args / Returns: as :func:`top_eigen`; values in the order found.
-    """
-    op = _op(op)
-    generator = generator or torch.Generator().manual_seed(0)
-    found: list[Tensor] = []
-    values, count = [], 0
-    for _ in range(k):
-        v, lam = _randn(op.dim, generator, op), None
-        for _ in range(max_iter):
-            for u in found:
-                v = v - torch.dot(u, v) * u
-            v = v / v.norm()
-            w = op.matvec(v)
-            count += 1
-            new = float(torch.dot(v, w))
-            done = lam is not None and abs(new - lam) <= tol * abs(new)
-            lam, v = new, w
-            if done:
-                break
-        for u in found:
-            v = v - torch.dot(u, v) * u
-        found.append(v / v.norm())
-        values.append(lam)
-    return _finish(op, torch.tensor(values, dtype=torch.float64), torch.stack(found), count)
-
-
-def hutchinson_trace(op: Any, num_samples: int = 100, *,
+def hutchinson_trace(op: LinearOperatorLike | Tensor, num_samples: int = 100, *,
                      generator: torch.Generator | None = None) -> Estimate:
     """Hutchinson's trace estimate mean(zᵀ A z), z Rademacher (Hutchinson 1989).
 
     Returns:
         :class:`Estimate` with the sample standard error std/√m.
     """
-    op = _op(op)
+    op = as_operator(op)
     generator = generator or torch.Generator().manual_seed(0)
     samples = []
     for _ in range(num_samples):
-        z = _rademacher(op.dim, generator, op)
+        z = _rademacher(op.shape[0], generator, op)
         samples.append(float(torch.dot(z, op.matvec(z))))
     return _estimate(torch.tensor(samples, dtype=torch.float64), 0.0)
 
@@ -227,7 +68,7 @@ def _estimate(samples: Tensor, offset: float) -> Estimate:
     return Estimate(offset + float(samples.mean()), se, m)
 
 
-def hutchpp_trace(op: Any, num_matvecs: int = 99, *,
+def hutchpp_trace(op: LinearOperatorLike | Tensor, num_matvecs: int = 99, *,
                   generator: torch.Generator | None = None) -> Estimate:
     """Hutch++ trace estimate (Meyer, Musco, Musco & Woodruff 2021).
 
@@ -239,17 +80,17 @@ def hutchpp_trace(op: Any, num_matvecs: int = 99, *,
         num_matvecs: total operator products (≥ 6; split m/3 sketch, m/3 for AQ,
             m/3 Hutchinson samples).
     """
-    op = _op(op)
+    op = as_operator(op)
     if num_matvecs < 6:
         raise ValueError(f"num_matvecs must be >= 6, got {num_matvecs}")
     generator = generator or torch.Generator().manual_seed(0)
     s = num_matvecs // 3
-    sketch = torch.stack([op.matvec(_rademacher(op.dim, generator, op)) for _ in range(s)])
+    sketch = torch.stack([op.matvec(_rademacher(op.shape[0], generator, op)) for _ in range(s)])
     Q = torch.linalg.qr(sketch.T).Q.T  # (s, n) orthonormal rows
     exact = sum(float(torch.dot(q, op.matvec(q))) for q in Q)
     samples = []
     for _ in range(num_matvecs - 2 * s):
-        g = _rademacher(op.dim, generator, op)
+        g = _rademacher(op.shape[0], generator, op)
         g = g - Q.T @ (Q @ g)  # (n,)
         samples.append(float(torch.dot(g, op.matvec(g))))
     return _estimate(torch.tensor(samples, dtype=torch.float64), exact)
@@ -275,7 +116,8 @@ class SpectralDensity:
         return float((self.weights * self.nodes**p).sum(dim=1).mean())
 
 
-def spectral_density(op: Any, num_vectors: int = 10, num_steps: int = 80, *,
+def spectral_density(op: LinearOperatorLike | Tensor, num_vectors: int = 10,
+                     num_steps: int = 80, *,
                      generator: torch.Generator | None = None, grid_size: int = 1000,
                      sigma: float | None = None) -> SpectralDensity:
     """Spectral density by stochastic Lanczos quadrature (Ubaru, Chen & Saad 2017;
@@ -292,14 +134,14 @@ def spectral_density(op: Any, num_vectors: int = 10, num_steps: int = 80, *,
     Returns:
         :class:`SpectralDensity`.
     """
-    op = _op(op)
+    op = as_operator(op)
     generator = generator or torch.Generator().manual_seed(0)
-    m = min(num_steps, op.dim)
+    m = min(num_steps, op.shape[0])
     nodes = torch.zeros(num_vectors, m, dtype=torch.float64)
     weights = torch.zeros_like(nodes)
     for i in range(num_vectors):
-        alpha, beta, _ = lanczos(op, _rademacher(op.dim, generator, op), m)
-        theta, s = torch.linalg.eigh(_tridiag(alpha, beta))
+        alpha, beta, _ = lanczos(op, _rademacher(op.shape[0], generator, op), m)
+        theta, s = _ritz(alpha, beta)
         nodes[i], weights[i, :len(theta)] = theta[0], s[0] ** 2  # pad: weight 0
         nodes[i, :len(theta)] = theta
     lo, hi = float(nodes.min()), float(nodes.max())
@@ -308,3 +150,44 @@ def spectral_density(op: Any, num_vectors: int = 10, num_steps: int = 80, *,
     kern = torch.exp(-0.5 * ((grid[:, None, None] - nodes) / sigma) ** 2)  # (G, V, m)
     density = (kern * weights).sum(dim=2).mean(dim=1) / (sigma * math.sqrt(2 * math.pi))
     return SpectralDensity(nodes, weights, grid, density, sigma)
+
+
+def power_iteration(op: LinearOperatorLike | Tensor, k: int = 1, *,
+                    generator: torch.Generator | None = None, tol: float = 1e-6,
+                    max_iter: int = 1000) -> Eigen:
+    """The k eigenpairs of largest magnitude by power iteration with deflation.
+
+    Each new vector is kept orthogonal to the eigenvectors already found (the
+    scheme of PyHessian, Yao et al. 2020); iteration stops when the Rayleigh
+    quotient changes by less than ``tol`` relative.
+
+    Args / Returns: as :func:`top_eigen`; values in the order found; the residuals
+    are measured with one more product per pair (counted in ``matvecs``).
+    """
+    op = as_operator(op)
+    n = op.shape[0]
+    generator = generator or torch.Generator().manual_seed(0)
+    found: list[Tensor] = []
+    values, count, converged = [], 0, True
+    for _ in range(k):
+        v, lam, done = _randn(n, generator, op.device).to(op.dtype), None, False
+        for _ in range(max_iter):
+            for u in found:
+                v = v - torch.dot(u, v) * u
+            v = v / v.norm()
+            w = op.matvec(v)
+            count += 1
+            new = float(torch.dot(v, w))
+            done = lam is not None and abs(new - lam) <= tol * abs(new)
+            lam, v = new, w
+            if done:
+                break
+        converged &= done
+        for u in found:
+            v = v - torch.dot(u, v) * u
+        found.append(v / v.norm())
+        values.append(lam)
+    vectors = torch.stack(found)  # (k, n)
+    res = torch.stack([(op.matvec(u) - lam * u).norm() for lam, u in zip(values, vectors)])
+    return Eigen(torch.tensor(values, dtype=torch.float64), vectors, res.to(torch.float64),
+                 count + k, converged)

@@ -72,7 +72,7 @@ class Config(ExperimentConfig):
                             "(Keskar: 10)")
     sharp_restarts: int = Field(3, ge=1, description="random starts of the ε-sharpness "
                                 "maximization, the largest rise kept (Keskar: one)")
-    eig_tol: float = Field(1e-3, gt=0, description="relative residual of the Lanczos λ_max")
+    eig_tol: float = Field(1e-3, gt=0, description="relative error at which Lanczos accepts λ_max")
     trace_samples: int = Field(30, ge=2, description="Hutchinson probes for tr(H) (first pair)")
     fn_radius: float = Field(0.2, gt=0, description="largest step t along a filter-normalized "
                              "direction (invariant sharpness)")
