@@ -76,6 +76,8 @@ MEASURES = {
     "gradient_moments": (lambda m, d, g: M.gradient_moments(m, L, d),
                          lambda r: torch.cat([r.mean, torch.tensor([r.trace_cov])]),
                          (N_PARAMS + 1,)),
+    "fisher_centered": (lambda m, d, g: M.fisher_vp(m, L, d, V, centered=True), lambda r: r,
+                        (N_PARAMS,)),
     "rescale": (lambda m, d, g: M.rescale_relu(m, "1", "4", 3.0),
                 lambda r: M.flatten(M.select_params(r)), (N_PARAMS,)),
 }
@@ -104,7 +106,7 @@ def test_measure_contract(name, mode):
 def test_public_surface_is_re_exported():
     import importlib
 
-    subs = ("_func", "hessian", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
+    subs = ("_func", "fisher", "hessian", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
             "store", "critical", "image_quality")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")

@@ -21,6 +21,7 @@ from ._func import (
     unflatten,
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
+from .fisher import EmpiricalFisherOperator, fisher_vp
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
 from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
@@ -30,7 +31,13 @@ from .landscape import (
     loss_slice_1d,
     loss_slice_2d,
 )
-from .per_sample import GradientMoments, gradient_moments, per_sample_grads, per_sample_grads_loop
+from .per_sample import (
+    GradientMoments,
+    gradient_moments,
+    per_example_losses,
+    per_sample_grads,
+    per_sample_grads_loop,
+)
 from .rescale import HOMOGENEOUS, homogeneous_pairs, rescale_relu
 from .sharpness import (
     Flatness,
@@ -55,6 +62,7 @@ from .spectrum import (
 __all__ = [
     "CriticalSamples",
     "Eigen",
+    "EmpiricalFisherOperator",
     "Estimate",
     "Flatness",
     "FunctionalLoss",
@@ -76,6 +84,7 @@ __all__ = [
     "epsilon_sharpness",
     "filter_normalized_direction",
     "filter_normalized_sharpness",
+    "fisher_vp",
     "flatten",
     "ggn_vp",
     "gradient_moments",
@@ -88,6 +97,7 @@ __all__ = [
     "loss_slice_1d",
     "loss_slice_2d",
     "pac_bayes_sigma",
+    "per_example_losses",
     "per_sample_grads",
     "per_sample_grads_loop",
     "power_iteration",
