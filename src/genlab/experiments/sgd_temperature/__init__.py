@@ -157,12 +157,13 @@ DISCRETE_FITS = ClaimSpec(
 CONTINUOUS_SMALL = ClaimSpec(
     "continuous_fits_small_step", "at ηλ_max = 0.05 (the smallest of the sweep) the "
     "continuous solution HΣ + ΣH = (η/B)C is within 10%", "<=", 0.10, paper=_MANDT,
-    paper_value="SGD ≈ OU process with HΣ + ΣH = (η/S)·BBᵀ when the learning rate is small")
+    paper_value="for a small learning rate SGD is an OU process whose stationary covariance "
+    "solves AΣ + ΣAᵀ = (ε/S)·BBᵀ (A the Hessian, BBᵀ the gradient-noise covariance)")
 CONTINUOUS_BREAKS = ClaimSpec(
     "continuous_breaks_large_step", "at ηλ_max ≈ 0.5 the continuous solution is off by ≥ 15% "
     "(it misses the factor 1/(1 − ηλ/2) of the stiff direction)", ">=", 0.15, paper=_MANDT,
-    paper_value="\"assumption 4: the learning rate is small enough\" for the continuous-time "
-    "approximation")
+    paper_value="the continuous-time approximation assumes a learning rate small enough "
+    "that SGD's discrete steps look like an SDE")
 RESCALE_KEEPS = ClaimSpec(
     "rescale_keeps_temperature", "(η, B) → (4η, 4B) keeps tr Σ within 10% (base ηλ_max = "
     "first of rescale_eta_lambda, B = first of rescale_batches)", "<=", 0.10,

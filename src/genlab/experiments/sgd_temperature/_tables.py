@@ -72,7 +72,7 @@ def _basins(occ: dict) -> Table:
 
 
 def _fmt(values: list[float]) -> str:
-    return "(" + ", ".join(f"{v:.3g}" for v in values) + ")"
+    return "(" + ", ".join(f"{round(v, 6) + 0.0:.3g}" for v in values) + ")"
 
 
 def _escape(esc: dict) -> Table:
