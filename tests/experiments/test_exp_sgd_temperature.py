@@ -91,3 +91,13 @@ def test_occupations_are_fractions(record):
     assert deep["energies"][1] - deep["energies"][0] == pytest.approx(
         record.config["depth_gap"], abs=1e-3)
     assert math.isfinite(deep["crossover"])
+
+
+def test_only_plain_sgd_has_this_temperature():
+    from genlab.errors import GenlabError
+    from genlab.experiments import resolve_config
+
+    with pytest.raises(GenlabError, match="plain SGD"):
+        resolve_config(EXPERIMENT, "quick", {"optimizer.name": "momentum"})
+    assert resolve_config(EXPERIMENT, "full").n_train + resolve_config(EXPERIMENT, "full").n_test \
+        <= 5000  # the embedded digits
