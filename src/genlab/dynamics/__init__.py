@@ -36,6 +36,7 @@ from .diffusion import (
 )
 from .langevin import Occupation, escape_times, langevin
 from .lyapunov import lyapunov_continuous, lyapunov_discrete, stationary_covariance
+from .shuffling import lyapunov_shuffled
 from .noise import GradientNoise, Temperature, gradient_noise, noise_covariance, temperature
 from .quadratic import (
     Chains,
@@ -71,6 +72,7 @@ __all__ = [
     "log_spaced_steps",
     "lyapunov_continuous",
     "lyapunov_discrete",
+    "lyapunov_shuffled",
     "noise_covariance",
     "noise_model",
     "sgd_least_squares",

@@ -15,11 +15,12 @@ from torch import Tensor
 from ...data import linear_regression
 from ...dynamics import (
     LeastSquares,
+    least_squares,
     lyapunov_continuous,
     lyapunov_discrete,
+    lyapunov_shuffled,
     sgd_least_squares,
 )
-from ...dynamics.shuffling import lyapunov_shuffled
 from ..base import Context
 from . import Config
 
@@ -31,16 +32,11 @@ _KEEP = 400
 
 def line_fit(cfg: Config, ctx: Context) -> LeastSquares:
     """The descent section's data, y = 2x − 1 + ε with x ~ U(0, 2), as a quadratic in
-    w = (a, b) with loss mean ½(a·x + b − y)²; the optimum from numpy's lstsq (bitwise
-    reproducible, unlike torch's)."""
+    w = (a, b) with loss mean ½(a·x + b − y)²."""
     x, y = linear_regression(cfg.n, 2.0, -1.0, cfg.noise, ctx.seed_for("data"),
                              interval=(0.0, 2.0), dtype=torch.float64)  # (n, 1) each
     design = torch.cat([x, torch.ones_like(x)], 1)  # (n, 2)
-    y = y.reshape(-1)
-    w = torch.from_numpy(np.linalg.lstsq(design.numpy(), y.numpy(), rcond=None)[0])
-    problem = LeastSquares(design, y, w, design.T @ design / cfg.n, torch.empty(0))
-    problem.noise = problem.noise_at(w)
-    return problem
+    return least_squares(design, y.reshape(-1))
 
 
 def _relative(a: Tensor, b: Tensor) -> float:
