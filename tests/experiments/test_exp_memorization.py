@@ -9,7 +9,7 @@ import torch
 
 from genlab.data import DataSpec
 from genlab.experiments import get, resolve_config, run_experiment
-from genlab.experiments.memorization import CLAIMS
+from genlab.experiments.memorization import CLAIMS, EXPERIMENT  # noqa: F401 (the record fixture)
 from genlab.models import build_model
 from genlab.runs import slug
 
