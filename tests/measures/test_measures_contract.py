@@ -105,7 +105,7 @@ def test_public_surface_is_re_exported():
     import importlib
 
     subs = ("_func", "hessian", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
-            "store", "critical", "image_quality")
+            "store", "critical")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")
         missing = set(module.__all__) - set(M.__all__)

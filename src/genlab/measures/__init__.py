@@ -22,7 +22,6 @@ from ._func import (
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
-from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
     Interpolation,
     filter_normalized_direction,
@@ -95,13 +94,9 @@ __all__ = [
     "per_sample_grads",
     "per_sample_grads_loop",
     "power_iteration",
-    "psnr",
-    "psnr_y",
     "rescale_relu",
     "select_params",
     "spectral_density",
-    "ssim",
-    "to_hwc",
     "top_eigen",
     "unflatten",
 ]
