@@ -8,11 +8,15 @@ TORCH ?= $(or $(firstword $(wildcard /opt/wheels/torch-2.13.0*.whl)),torch==2.13
 PROFILE ?= quick
 DEVICE ?= cpu
 RUNS ?= runs
-# THREADS=1 runs torch single-threaded (much faster on a machine busy with other work)
-THREADS ?=
+# SEEDS=3 builds the lecture from a sweep over seeds 0..2 (claims judged over seeds)
+SEEDS ?=
+WORKERS ?= 2
+# torch threads per process (1 is fastest for these small models on a 2-core machine)
+THREADS ?= 1
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install lecture test test-all bench clean
+.PHONY: install install-test lecture test test-all bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,24 +24,43 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+# the tests also need pytest, Playwright (driving the system's Chromium) and Ray
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[test,ray]"
 	touch $@
 
 install: $(STAMP)
 
-lecture: install
-	$(BIN)/genlab run all --profile $(PROFILE) --device $(DEVICE) --out $(RUNS) \
-		$(if $(THREADS),--threads $(THREADS)); \
-	status=$$?; $(BIN)/genlab report --runs $(RUNS) --out report && exit $$status
+install-test: $(TEST_STAMP)
 
-test: install
+lecture: install
+ifeq ($(strip $(SEEDS)),)
+	$(BIN)/genlab run all --profile $(PROFILE) --device $(DEVICE) --out $(RUNS) \
+		--threads $(THREADS) --workers $(WORKERS); \
+	status=$$?; $(BIN)/genlab report --runs $(RUNS) --out report && exit $$status
+else
+	$(BIN)/genlab sweep all --seeds 0-$$(($(SEEDS) - 1)) --profile $(PROFILE) \
+		--device $(DEVICE) --out $(RUNS) --workers $(WORKERS) --threads $(THREADS); \
+	status=$$?; $(BIN)/genlab report --runs $(RUNS) --out report && exit $$status
+endif
+
+test: install-test
 	$(BIN)/python -m pytest
 
-test-all: install
+test-all: install-test
 	$(BIN)/python -m pytest -m ""
 
-bench: install
+# BackPACK and curvlinops declare torchvision, which would replace the CPU torch with a
+# CUDA build: they are installed without their dependencies (they import without it).
+bench: install-test
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python -m pip install -q --no-deps backpack-for-pytorch==1.7.1 \
+		curvlinops-for-pytorch unfoldNd einconv
+	$(BIN)/python -m pip install -q einops opt-einsum linear_operator tqdm
 	for b in benchmarks/[!_]*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) report .pytest_cache
+	rm -rf $(VENV) report .pytest_cache test-artifacts

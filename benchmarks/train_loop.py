@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from genlab.data import load_dataset
 from genlab.models import MnistCNN
-from genlab.train import make_optimizer, train
+from genlab.train import OptimizerConfig, epoch
 
 
 def bare(model, x, y, batch_size, gen):
@@ -32,7 +32,7 @@ def bare(model, x, y, batch_size, gen):
 
 
 def genlab_loop(model, x, y, batch_size, gen):
-    train(model, x, y, optimizer=make_optimizer(model.parameters(), "adam", 1e-3), epochs=1,
+    epoch(model, OptimizerConfig(lr=1e-3).build(model.parameters()), x, y,
           batch_size=batch_size, generator=gen)
 
 

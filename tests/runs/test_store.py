@@ -75,3 +75,21 @@ def test_weights_names_are_slugged(tmp_path):
     w = _writer(tmp_path)
     path = w.save_state("dropout p=0.5", torch.nn.Linear(1, 1).state_dict())
     assert path.name == "dropout_p_0.5.pt"
+
+
+def test_files_respect_the_umask(tmp_path):
+    """Files are readable by others as ``open`` would make them (0644 under umask 022),
+    not private as ``mkstemp`` makes them."""
+    import os
+    import stat
+
+    from genlab.runs import RunWriter
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    w = RunWriter(tmp_path, "toy", {"seed": 0}, seed=0, device="cpu")
+    w.save_state("m", {}, {"model": None})
+    w.finish("ok")
+    for path in (w.dir / "config.json", w.dir / "result.json", w.dir / "weights" / "m.pt",
+                 w.dir / "weights" / "m.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path

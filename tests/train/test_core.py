@@ -116,3 +116,16 @@ def test_evaluate_restores_mode_and_config_validates():
         OptimizerConfig().replace(schedule="linear")
     adam = OptimizerConfig().build(model.parameters())
     assert isinstance(adam, torch.optim.Adam) and adam.defaults["fused"]
+
+
+def test_gradient_clipping_is_part_of_the_optimizer():
+    x, y = _data()
+    a, b = MLP(5, [8], 2, seed=3), MLP(5, [8], 2, seed=3)
+    opt = OptimizerConfig(name="sgd", lr=0.5, clip_grad_norm=0.01).build(a.parameters())
+    step(a, opt, F.cross_entropy, x, y)
+    loss = F.cross_entropy(b(x), y)
+    grads = torch.autograd.grad(loss, list(b.parameters()))
+    norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    assert norm > 0.01  # the clip is active
+    for p, q, g in zip(a.parameters(), b.parameters(), grads):
+        torch.testing.assert_close(p, q - 0.5 * g * 0.01 / norm, rtol=1e-5, atol=1e-7)

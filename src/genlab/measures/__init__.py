@@ -38,7 +38,6 @@ from .sharpness import (
     filter_normalized_sharpness,
     pac_bayes_sigma,
 )
-from .store import WHAT, measure_run, model_from_state
 from .spectrum import (
     Eigen,
     Estimate,
@@ -66,7 +65,6 @@ __all__ = [
     "MatrixOperator",
     "Sharpness",
     "SpectralDensity",
-    "WHAT",
     "accuracy",
     "as_batches",
     "batch_size",
@@ -88,8 +86,6 @@ __all__ = [
     "lanczos",
     "loss_slice_1d",
     "loss_slice_2d",
-    "measure_run",
-    "model_from_state",
     "pac_bayes_sigma",
     "per_sample_grads",
     "per_sample_grads_loop",

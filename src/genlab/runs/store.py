@@ -122,7 +122,7 @@ class RunWriter:
 
         path = self.dir / "figures" / f"{name}.png"
         tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
         os.replace(tmp, path)
         plt.close(fig)
         return path

@@ -3,16 +3,19 @@
 An experiment's config holds an :class:`OptimizerConfig`; code that trains a model
 receives it (or its bound :meth:`OptimizerConfig.build`) as a factory, in the spirit of
 optax's transforms, instead of an optimizer name and a learning rate threaded through
-every call.
+every call. The module imports torch only when an optimizer is built, so experiment
+configs can hold an :class:`OptimizerConfig` without importing torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "OptimizerConfig"]
 
@@ -39,23 +42,41 @@ class OptimizerConfig(BaseModel):
     schedule: Literal["constant", "cosine", "step"] = Field(
         "constant", description="per-step lr schedule: constant, cosine to 0, or ÷10 at 50% "
         "and 75% of the steps")
+    clip_grad_norm: float | None = Field(None, gt=0, description="clip the gradient's global "
+                                         "L2 norm to this value before each step (None: no "
+                                         "clipping)")
 
     def replace(self, **changes) -> OptimizerConfig:
         """A validated copy with ``changes`` applied (e.g. ``lr=0.1``)."""
         return OptimizerConfig(**{**self.model_dump(), **changes})
 
     def build(self, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
-        """The optimizer over ``params``."""
+        """The optimizer over ``params``; with ``clip_grad_norm`` it clips the gradients'
+        global norm (``torch.nn.utils.clip_grad_norm_``) in a step pre-hook, so every
+        caller of ``step()`` gets the same update rule."""
+        import torch
+
         params = list(params)
         if self.name == "adam":
-            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay,
-                                    fused=True)
-        momentum = self.momentum if self.name == "momentum" else 0.0
-        return torch.optim.SGD(params, lr=self.lr, momentum=momentum,
-                               weight_decay=self.weight_decay)
+            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay,
+                                   fused=True)
+        else:
+            momentum = self.momentum if self.name == "momentum" else 0.0
+            opt = torch.optim.SGD(params, lr=self.lr, momentum=momentum,
+                                  weight_decay=self.weight_decay)
+        if self.clip_grad_norm is not None:
+            limit = self.clip_grad_norm
+
+            def clip(optimizer, args, kwargs) -> None:
+                torch.nn.utils.clip_grad_norm_(params, limit)
+
+            opt.register_step_pre_hook(clip)
+        return opt
 
     def scheduler(self, optimizer: torch.optim.Optimizer, total_steps: int):
         """The per-step lr scheduler of ``schedule`` over ``total_steps`` (None if constant)."""
+        import torch
+
         if self.schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total_steps, 1))
         if self.schedule == "step":
