@@ -181,8 +181,9 @@ def _target(features: Features, images: Tensor) -> tuple[Tensor, Tensor]:
 
 def _optimize(params: list[Tensor], make_x: Callable[[], Tensor], features: Features,
               target: Tensor, norms: Tensor, regularizer: Regularizer, steps: int,
-              optimizer: OptimizerConfig) -> Tensor:
-    """The ten-line loop: normalized feature loss + prior, backward into ``params`` only."""
+              optimizer: OptimizerConfig, box: bool = False) -> Tensor:
+    """The ten-line loop: normalized feature loss + prior, backward into ``params`` only;
+    ``box`` projects the parameters onto [0, 1] after every step."""
     opt = optimizer.build(params)
     scheduler = optimizer.scheduler(opt, steps)
     for _ in range(steps):
@@ -194,6 +195,10 @@ def _optimize(params: list[Tensor], make_x: Callable[[], Tensor], features: Feat
         opt.step()
         if scheduler is not None:
             scheduler.step()
+        if box:
+            with torch.no_grad():
+                for p in params:
+                    p.clamp_(0, 1)
     with torch.no_grad():
         return make_x()
 
@@ -219,7 +224,9 @@ def reconstruct(features: Features, images: Tensor, *, generator: torch.Generato
         steps: optimizer steps.
         optimizer: built once over the pixels (default Adam 0.1, cosine decay).
         regularizer: the image prior.
-        clip: clip the result to [0, 1] (the feature error is that of the clipped image).
+        clip: keep the pixels in [0, 1]: projected after every step (a box constraint, so
+            the result is a valid image and its features are the ones optimized); False:
+            unconstrained pixels.
 
     Returns:
         The :class:`Reconstruction`. Without a prior and with an injective linear Φ it
@@ -229,7 +236,7 @@ def reconstruct(features: Features, images: Tensor, *, generator: torch.Generato
     target, norms = _target(features, images)
     x = torch.rand(images.shape, generator=generator, dtype=images.dtype).to(images.device)
     x.requires_grad_(True)
-    x = _optimize([x], lambda: x, features, target, norms, regularizer, steps, optimizer)
+    x = _optimize([x], lambda: x, features, target, norms, regularizer, steps, optimizer, clip)
     return _finish(features, x, target, norms, clip)
 
 
