@@ -69,7 +69,7 @@ def test_run_show_report_end_to_end(tmp_path):
     assert made.exit_code == 0, made.output
     page = (report / "index.html").read_text()
     assert "Under/over-fitting and weight decay" in page and "Not run yet" in page
-    assert (report / "figures" / "regularization" / "error_vs_degree.png").is_file()
+    assert 'id="regularization-error_vs_degree"' in page and "data:image/png;base64," in page
 
 
 def test_measure_command(tmp_path):

@@ -2,78 +2,97 @@
 
 from __future__ import annotations
 
+import json
+import math
 
 import torch
 
-from genlab.data import load_dataset
-from genlab.experiments import resolve_config
-from genlab.experiments.memorization import EXPERIMENT, _variants, budget
-from genlab.models import MLP, MnistCNN
+from genlab.data import DataSpec
+from genlab.experiments import get, resolve_config, run_experiment
+from genlab.experiments.memorization import CLAIMS, EXPERIMENT
+from genlab.models import build_model
 from genlab.runs import slug
 
+
+def _weights(record, name):
+    """The stored weights info (model spec, data spec, meta) and state dict of a variant."""
+    stem = record.dir / "weights" / slug(name)  # "p_0.5": no with_suffix (it would drop ".5")
+    info = json.loads(stem.parent.joinpath(stem.name + ".json").read_text())
+    return info, torch.load(stem.parent / (stem.name + ".pt"), weights_only=True)
 
 
 def test_quick_run_is_complete(record):
     assert record.status == "ok"
-    for f in ("config.json", "metrics.jsonl", "result.json", "data.json"):
+    for f in ("config.json", "metrics.jsonl", "result.json", "data.json", "tables.json"):
         assert (record.dir / f).is_file()
-    names = {p.stem for p in record.figures}
-    assert names == {"learning_curves", "corruption", "regularization"}
-    cfg = EXPERIMENT.config(**record.config)
-    variants = [v.name for v in _variants(cfg)]
-    assert {r["variant"] for r in record.metrics} == set(variants)
-    for v in variants:  # final weights load back into the right architecture
-        state = torch.load(record.dir / "weights" / f"{slug(v)}.pt", weights_only=True)
-        model = MLP(784, [cfg.mlp_hidden], 10) if v.startswith("mlp") else MnistCNN(
-            dropout=cfg.dropout if v.startswith("dropout") else 0.0)
-        model.load_state_dict(state)
+    assert {p.stem for p in record.figures} == {"learning_curves", "corruption", "regularization"}
+    runs = record.data["runs"]
+    assert {r["variant"] for r in record.metrics} == set(runs)
+    for name, r in runs.items():  # final weights rebuild from their stored model and data spec
+        info, state = _weights(record, name)
+        build_model(info["model"]).load_state_dict(state)
+        spec = DataSpec(**info["data"])
+        assert spec.label_noise == r["variant"]["p"] and spec.inputs == r["variant"]["inputs"]
+        assert (info["augmentation"] is not None) == (r["variant"]["shift"] > 0)
+        assert info["optimizer"]["weight_decay"] == r["variant"]["weight_decay"]
+    table = record.tables["table1"]
+    assert len(table["rows"]) == 11 and "paper test (%)" in table["columns"]
 
 
 def test_claims_are_measured(record, check_claims):
-    claims = record.result["claims"]
-    assert len(claims) == 9
-    check_claims(record)
+    claims = check_claims(record, [c.name for c in CLAIMS])
+    assert all(c["paper"] and c["paper_value"] for c in claims.values())
 
 
 def test_time_to_fit_is_first_epoch_reaching_target(record):
-    cfg = EXPERIMENT.config(**record.config)
-    budgets = {v.name: budget(cfg, v) for v in _variants(cfg)}
-    for name, r in record.data["runs"].items():
+    target = record.config["fit_accuracy"]
+    for r in record.data["runs"].values():
         accs = [h["train_acc"] for h in r["history"]]
-        reached = [i for i, a in enumerate(accs) if a >= record.config["fit_accuracy"]]
-        fit = r["time_to_fit"]
+        reached = [i for i, a in enumerate(accs) if a >= target]
         if reached:
-            assert fit == reached[0] == len(accs) - 1  # training stops once fitted
+            assert r["time_to_fit"] == reached[0] == len(accs) - 1  # training stops once fitted
         else:
-            assert fit == "nan" and len(accs) == budgets[name] + 1
+            assert r["time_to_fit"] == "nan" and len(accs) == r["budget"] + 1
 
 
-def test_test_labels_stay_true_and_corruption_is_nested():
-    from genlab.experiments._memo import variant_data
-
-    class Ctx:  # the two Context methods variant_data uses
-        device = torch.device("cpu")
-
-        def generator(self, *names):
-            return torch.Generator().manual_seed(hash(names) % 1000)
-
-    ds = load_dataset("mnist", n_train=500, n_test=100)
-    by_p = {}
-    for p in (0.0, 0.4, 1.0):
-        v = _variants(resolve_config(EXPERIMENT, "quick", {"corruption": [0.0, 0.4, 1.0]}))
-        v = next(x for x in v if x.name == f"p={p:g}")
-        x, y, xt, yt = variant_data(v, ds, Ctx())
-        assert torch.equal(yt, ds.y_test) and torch.equal(x, ds.x_train)
-        by_p[p] = y != ds.y_train
-    assert not by_p[0.0].any()
-    assert (by_p[0.4] <= by_p[1.0]).all()  # nested corruption
-    assert 0.85 < float(by_p[1.0].float().mean()) < 0.95  # ≈ 1 − 1/K of labels change
+def test_regularizer_variants_get_their_own_budget(record):
+    runs, cfg = record.data["runs"], record.config
+    assert runs["augmentation p=1"]["budget"] == runs["dropout p=0"]["budget"] == cfg["reg_max_epochs"]
+    assert runs["p=1"]["budget"] == runs["gaussian"]["budget"] == runs["mlp p=1"]["budget"] \
+        == cfg["max_epochs"]
 
 
-def test_regularizer_variants_get_their_own_budget():
-    cfg = resolve_config(EXPERIMENT, "default", {"max_epochs": 7, "reg_max_epochs": 11})
-    got = {v.name: budget(cfg, v) for v in _variants(cfg)}
-    assert got["augmentation p=1"] == got["dropout p=0"] == 11
-    assert got["p=1"] == got["gaussian"] == got["mlp p=1"] == 7
-    cfg = resolve_config(EXPERIMENT, "default", {"max_epochs": 7, "reg_max_epochs": None})
-    assert budget(cfg, _variants(cfg)[-3]) == 7  # None: the common budget
+def test_augmentation_claim_is_the_error_closed_over_the_window(record):
+    history = record.data["runs"]["augmentation p=1"]["history"]
+    window = record.config["trend_window"]
+    a0, a1 = history[max(0, len(history) - 1 - window)]["train_acc"], history[-1]["train_acc"]
+    claim = next(c for c in record.result["claims"]
+                 if c["name"] == "augmentation_does_not_stop_fitting")
+    assert math.isclose(claim["value"], (a1 - a0) / (1 - a0), rel_tol=1e-9)
+
+
+def test_test_labels_stay_true_and_corruption_is_nested(record):
+    """The stored label specs share one corruption seed, so the corrupted sets nest in p."""
+    specs = {p: DataSpec(**_weights(record, f"p={p:g}")[0]["data"]) for p in (0.0, 0.5, 1.0)}
+    assert len({s.corruption_seed for s in specs.values()}) == 1
+    full = {p: s.replace(n_train=None, n_test=None).load() for p, s in specs.items()}
+    clean = full[0.0]
+    changed = {}
+    for p, ds in full.items():
+        assert torch.equal(ds.y_test, clean.y_test) and torch.equal(ds.x_train, clean.x_train)
+        changed[p] = ds.y_train != clean.y_train
+    assert not changed[0.0].any()
+    assert (changed[0.5] <= changed[1.0]).all()  # nested: corrupted at 0.5 ⇒ at 1
+    assert 0.42 < float(changed[0.5].float().mean()) < 0.48  # ≈ p(1 − 1/K) of 4,000 labels
+    assert 0.88 < float(changed[1.0].float().mean()) < 0.92
+
+
+def test_same_seed_same_numbers_and_common_budget(tmp_path):
+    exp = get("memorization")
+    tiny = {"n_train": 20, "n_test": 20, "corruption": [0.0, 0.5, 1.0], "inputs": ["gaussian"],
+            "max_epochs": 1, "reg_max_epochs": None}
+    cfg = resolve_config(exp, "quick", tiny)
+    a = run_experiment(exp, cfg, tmp_path / "a")
+    b = run_experiment(exp, cfg, tmp_path / "b")
+    assert a.result["summary"] == b.result["summary"]
+    assert {r["budget"] for r in a.data["runs"].values()} == {1}  # None: the common budget

@@ -76,6 +76,12 @@ MEASURES = {
     "gradient_moments": (lambda m, d, g: M.gradient_moments(m, L, d),
                          lambda r: torch.cat([r.mean, torch.tensor([r.trace_cov])]),
                          (N_PARAMS + 1,)),
+    "fisher_centered": (lambda m, d, g: M.fisher_vp(m, L, d, V, centered=True), lambda r: r,
+                        (N_PARAMS,)),
+    "network_spectrum": (lambda m, d, g: M.network_spectrum(m, d[0][0], train_mode=True),
+                         lambda r: r, (3, 7)),
+    "layer_spectral_norms": (lambda m, d, g: M.layer_spectral_norms(m, generator=g, tol=1e-4),
+                             lambda r: torch.tensor(list(r.values())), (2,)),
     "rescale": (lambda m, d, g: M.rescale_relu(m, "1", "4", 3.0),
                 lambda r: M.flatten(M.select_params(r)), (N_PARAMS,)),
 }
@@ -104,8 +110,8 @@ def test_measure_contract(name, mode):
 def test_public_surface_is_re_exported():
     import importlib
 
-    subs = ("_func", "hessian", "spectrum", "sharpness", "landscape", "rescale", "per_sample",
-            "store", "critical")
+    subs = ("_func", "fisher", "hessian", "spectrum", "sharpness", "landscape", "rescale",
+            "per_sample", "critical", "frequency", "lipschitz")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")
         missing = set(module.__all__) - set(M.__all__)

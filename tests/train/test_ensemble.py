@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch import nn
 
-from genlab.models import MLP, MnistCNN
-from genlab.train.ensemble import (Ensemble, choose_method, evaluate_ensemble, make_ensemble,
-                                   train_ensemble, train_seeds)
-from genlab.train import OptimizerConfig, fit
+from genlab.models import MLP
+from genlab.train import (Ensemble, OptimizerConfig, choose_method, evaluate_ensemble, fit,
+                          make_ensemble, time_methods, train_ensemble, train_seeds)
+from genlab.train import _method
 
 
 def _data(n=37, d=6, k=3, seed=0):
@@ -106,7 +108,7 @@ def test_dropout_members_draw_their_own_masks():
     torch.testing.assert_close(ens(x)[0], ens(x)[1])  # eval mode: no dropout
 
 
-def test_errors_and_choice():
+def test_errors():
     x, y = _data()
     with pytest.raises(ValueError, match="generator"):
         train_ensemble(make_ensemble(_make, [0, 1]), x, y, generators=_gens([0]),
@@ -119,9 +121,75 @@ def test_errors_and_choice():
         train_ensemble(bn, x, y, generators=_gens([0, 1]), optimizer=OptimizerConfig())
     with pytest.raises(ValueError, match="seed"):
         make_ensemble(_make, [])
-    assert choose_method(_make(0), 1) == "sequential"
-    assert choose_method(_make(0), 100) == "vmap"
-    assert choose_method(MLP(6, [4], 3, batch_norm=True), 100) == "sequential"
-    assert choose_method(MnistCNN(), 16, "cpu") == "sequential"  # big member: cache-bound
-    assert choose_method(MnistCNN(), 16, "cuda") == "vmap"
     assert isinstance(make_ensemble(_make, [0]), Ensemble)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty choice cache (file and in-process memo) for one test."""
+    monkeypatch.setenv("GENLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_method, "_MEMO", {})
+    return tmp_path / "ensemble_methods.json"
+
+
+def _fake_timings(monkeypatch, seconds):
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append(args[1])
+        return dict(seconds)
+    monkeypatch.setattr(_method, "time_methods", fake)
+    return calls
+
+
+@pytest.mark.parametrize("seconds,expected", [({"sequential": 2.0, "vmap": 1.0}, "vmap"),
+                                              ({"sequential": 1.0, "vmap": 3.0}, "sequential")])
+def test_choice_is_the_measured_faster_and_is_remembered(cache, monkeypatch, seconds, expected):
+    x, y = _data()
+    kw = dict(optimizer=OptimizerConfig(), batch_size=8)
+    calls = _fake_timings(monkeypatch, seconds)
+    assert choose_method(_make, 5, x, y, **kw) == expected
+    assert choose_method(_make, 5, x, y, **kw) == expected and calls == [5]  # memo
+    entry = next(iter(json.loads(cache.read_text()).values()))
+    assert entry == {"method": expected, "seconds_per_member_step": seconds}
+    monkeypatch.setattr(_method, "_MEMO", {})  # a new process: the file decides, no probe
+    assert choose_method(_make, 5, x, y, **kw) == expected and calls == [5]
+    choose_method(_make, 6, x, y, **kw)  # another member count is another question
+    choose_method(_make, 5, x, y, optimizer=OptimizerConfig(name="sgd"), batch_size=8)
+    assert calls == [5, 6, 5]
+
+
+def test_one_member_or_batch_norm_never_probes(cache, monkeypatch):
+    x, y = _data()
+    calls = _fake_timings(monkeypatch, {"sequential": 9.0, "vmap": 1.0})
+    kw = dict(optimizer=OptimizerConfig(), batch_size=8)
+    assert choose_method(_make, 1, x, y, **kw) == "sequential"
+    bn = lambda s: MLP(6, [4], 3, seed=s, batch_norm=True).double()  # noqa: E731
+    assert choose_method(bn, 10, x, y, **kw) == "sequential"
+    assert calls == [] and not cache.exists()
+
+
+def test_probe_measures_both_and_leaves_the_random_state(cache):
+    x, y = _data(n=40)
+    drop = lambda s: MLP(6, [16], 3, seed=s, dropout=0.5).double()  # noqa: E731
+    state = torch.get_rng_state()
+    seconds = time_methods(drop, 3, x, y, optimizer=OptimizerConfig(), batch_size=8, steps=1)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert set(seconds) == {"sequential", "vmap"} and all(v > 0 for v in seconds.values())
+    assert time_methods(drop, 2, x, y, optimizer=OptimizerConfig(), batch_size=None,
+                        steps=1)["vmap"] > 0  # full batch
+    assert choose_method(drop, 3, x, y, optimizer=OptimizerConfig(), batch_size=8) in seconds
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_auto_trains_with_the_chosen_method(cache, monkeypatch):
+    x, y = _data(n=30)
+    seeds = [0, 1]
+    _fake_timings(monkeypatch, {"sequential": 2.0, "vmap": 1.0})
+    kw = dict(generators=_gens(seeds), batch_size=7, optimizer=OptimizerConfig())
+    auto, _ = train_seeds(_make, seeds, x, y, method="auto", **kw)
+    kw["generators"] = _gens(seeds)
+    vm, _ = train_seeds(_make, seeds, x, y, method="vmap", **kw)
+    for r in range(2):
+        for k, v in vm.state_dict(r).items():
+            assert torch.equal(auto.state_dict(r)[k], v)

@@ -21,6 +21,20 @@ from ._func import (
     unflatten,
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
+from .fisher import EmpiricalFisherOperator, fisher_vp
+from .frequency import (
+    SineSum,
+    SpectralCurves,
+    amplitude_spectrum,
+    amplitudes_at,
+    highest_reached,
+    iterations_to_reach,
+    learning_curves,
+    line_inputs,
+    network_spectrum,
+    sine_target,
+    unit_grid,
+)
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
 from .landscape import (
     Interpolation,
@@ -29,7 +43,14 @@ from .landscape import (
     loss_slice_1d,
     loss_slice_2d,
 )
-from .per_sample import GradientMoments, gradient_moments, per_sample_grads, per_sample_grads_loop
+from .per_sample import (
+    GradientMoments,
+    gradient_moments,
+    per_example_losses,
+    per_sample_grads,
+    per_sample_grads_loop,
+)
+from .lipschitz import LipschitzBound, layer_spectral_norms, lipschitz_bound, operator_norm
 from .rescale import HOMOGENEOUS, homogeneous_pairs, rescale_relu
 from .sharpness import (
     Flatness,
@@ -54,6 +75,7 @@ from .spectrum import (
 __all__ = [
     "CriticalSamples",
     "Eigen",
+    "EmpiricalFisherOperator",
     "Estimate",
     "Flatness",
     "FunctionalLoss",
@@ -62,10 +84,15 @@ __all__ = [
     "HOMOGENEOUS",
     "HessianOperator",
     "Interpolation",
+    "LipschitzBound",
     "MatrixOperator",
     "Sharpness",
+    "SineSum",
+    "SpectralCurves",
     "SpectralDensity",
     "accuracy",
+    "amplitude_spectrum",
+    "amplitudes_at",
     "as_batches",
     "batch_size",
     "critical_samples",
@@ -75,24 +102,36 @@ __all__ = [
     "epsilon_sharpness",
     "filter_normalized_direction",
     "filter_normalized_sharpness",
+    "fisher_vp",
     "flatten",
     "ggn_vp",
     "gradient_moments",
+    "highest_reached",
     "homogeneous_pairs",
     "hutchinson_trace",
     "hutchpp_trace",
     "hvp",
     "interpolate",
+    "iterations_to_reach",
     "lanczos",
+    "layer_spectral_norms",
+    "learning_curves",
+    "line_inputs",
+    "lipschitz_bound",
     "loss_slice_1d",
     "loss_slice_2d",
+    "network_spectrum",
+    "operator_norm",
     "pac_bayes_sigma",
+    "per_example_losses",
     "per_sample_grads",
     "per_sample_grads_loop",
     "power_iteration",
     "rescale_relu",
     "select_params",
+    "sine_target",
     "spectral_density",
     "top_eigen",
     "unflatten",
+    "unit_grid",
 ]

@@ -17,15 +17,19 @@ from .optim import OPTIMIZERS, SCHEDULES, OptimizerConfig
 _LAZY = {
     **dict.fromkeys(("LossFn", "batches", "check_finite", "epoch", "evaluate", "fit", "step"),
                     "core"),
-    **dict.fromkeys(("Ensemble", "choose_method", "evaluate_ensemble", "make_ensemble",
-                     "train_ensemble", "train_seeds"), "ensemble"),
+    **dict.fromkeys(("Ensemble", "evaluate_ensemble", "make_ensemble", "train_ensemble",
+                     "train_seeds"), "ensemble"),
+    **dict.fromkeys(("choose_method", "time_methods"), "_method"),
+    **dict.fromkeys(("first_epoch", "fit_until"), "until"),
+    **dict.fromkeys(("CONSTRAINTS", "Constraint", "constrain"), "constraints"),
     "track": "progress",
 }
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "Ensemble", "LossFn", "OptimizerConfig", "batches",
-           "check_finite", "choose_method", "epoch", "evaluate", "evaluate_ensemble", "fit",
-           "LR_RULES", "LrPlan", "LrRule", "lr_plan", "make_ensemble", "step", "track",
-           "train_ensemble", "train_seeds"]
+__all__ = ["CONSTRAINTS", "LR_RULES", "OPTIMIZERS", "SCHEDULES", "Constraint", "Ensemble",
+           "LossFn", "LrPlan", "LrRule", "OptimizerConfig", "batches", "check_finite",
+           "choose_method", "constrain", "epoch", "evaluate", "evaluate_ensemble",
+           "first_epoch", "fit", "fit_until", "lr_plan", "make_ensemble", "step", "time_methods", "track", "train_ensemble",
+           "train_seeds"]
 
 
 def __getattr__(name: str) -> Any:

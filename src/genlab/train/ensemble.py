@@ -9,8 +9,10 @@ stacked tensors takes exactly the R separate steps. Member r therefore follows
 the same trajectory, up to float rounding, as ``train(make_model(seeds[r]), ...,
 generator=generators[r])`` run alone (``tests/train/test_ensemble.py``).
 
-Arpit et al. (2017), "A Closer Look at Memorization in Deep Networks", use 100
-such runs per measurement; ``benchmarks/ensemble.py`` times both ways.
+Arpit et al. (2017), "A Closer Look at Memorization in Deep Networks" (ICML,
+arXiv:1706.05394), use 100 such runs per measurement. Which way is faster depends on
+the device and the model; :func:`~genlab.train.choose_method` measures it, and
+``benchmarks/ensemble.py`` reports both against the machine's bare matrix-product rate.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ from .core import LossFn, check_finite, fit
 from .optim import OptimizerConfig
 from .progress import track
 
-__all__ = ["Ensemble", "choose_method", "evaluate_ensemble", "make_ensemble", "train_ensemble",
-           "train_seeds"]
+__all__ = ["Ensemble", "evaluate_ensemble", "make_ensemble", "train_ensemble", "train_seeds"]
 
 METHODS = ("auto", "vmap", "sequential")
 
@@ -250,28 +251,6 @@ def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[
     return records
 
 
-def choose_method(model: nn.Module, members: int, device: str | torch.device = "cpu") -> str:
-    """Pick "vmap" or "sequential" for training ``members`` copies of ``model``.
-
-    The rule follows ``benchmarks/ensemble.py``: on a GPU the stacked run wins
-    whenever there is more than one member (small steps are launch-bound). On a
-    CPU it wins only for small models, whose steps are dominated by per-call
-    overhead (measured, 1 thread, 50 members of a 784-h-10 MLP, batch 32:
-    sequential/vmap = 3.1× at 13k parameters, 1.6× at 102k, 1.1× at 204k); larger
-    members run faster one after the other, whose weights and optimizer state
-    stay in cache. Batch-norm models always run sequentially.
-    """
-    if members <= 1 or _has_batch_norm(model):
-        return "sequential"
-    if torch.device(device).type == "cuda":
-        return "vmap"
-    n_params = sum(p.numel() for p in model.parameters())
-    return "vmap" if n_params <= _CPU_VMAP_MAX_PARAMS else "sequential"
-
-
-_CPU_VMAP_MAX_PARAMS = 150_000
-
-
 def _merge(runs: list[list[dict]]) -> list[dict]:
     """Per-member :func:`~genlab.train.fit` records → one record per epoch with per-member lists."""
     merged = []
@@ -301,7 +280,8 @@ def train_seeds(make_model: Callable[[int], nn.Module], seeds: Sequence[int], x:
         x, y: the training set on the target device.
         generators: one batch-order generator per member.
         optimizer: the optimizer of every member.
-        method: "vmap", "sequential", or "auto" (:func:`choose_method`).
+        method: "vmap", "sequential", or "auto": the one measured faster for this
+            model, data and device (:func:`~genlab.train.choose_method`).
         epochs, batch_size, loss_fn, eval_sets, log, progress: as in :func:`train_ensemble`.
 
     Returns:
@@ -313,7 +293,10 @@ def train_seeds(make_model: Callable[[int], nn.Module], seeds: Sequence[int], x:
     if len(generators) != len(seeds):
         raise ValueError(f"need one generator per seed: got {len(generators)} for {len(seeds)}")
     if method == "auto":
-        method = choose_method(make_model(int(seeds[0])), len(seeds), x.device)
+        from ._method import choose_method
+
+        method = choose_method(make_model, len(seeds), x, y, optimizer=optimizer,
+                               batch_size=batch_size, loss_fn=loss_fn)
     common = dict(epochs=epochs, batch_size=batch_size, loss_fn=loss_fn, eval_sets=eval_sets)
     if method == "vmap":
         ens = make_ensemble(make_model, seeds, x.device)

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ...data import linear_regression
+from ...dynamics import LeastSquares, least_squares, sgd_least_squares
 from ...train import OptimizerConfig, batches, step
 from ..base import Context, Result
 from . import GD_CONVERGES, SPREAD_BATCH, SPREAD_LR, Config
@@ -35,41 +36,21 @@ def _path(ctx: Context, x: Tensor, y: Tensor, *, lr: float, batch_size: int | No
     return np.asarray(path)
 
 
-def _batch_indices(gen: torch.Generator, chains: int, n: int, m: int, replacement: bool):
-    """Endless (K, M) index tensors: independent draws, or each chain's shuffled epochs
-    (an epoch is ⌊n/M⌋ batches; the remainder is left out)."""
-    while True:
-        if replacement:
-            yield torch.randint(0, n, (chains, m), generator=gen)
-        else:
-            perm = torch.argsort(torch.rand(chains, n, generator=gen), dim=1)  # (K, n)
-            yield from perm[:, :n // m * m].split(m, dim=1)
-
-
-def _spread(design: Tensor, y: Tensor, optimum: Tensor, *, lr: float, m: int, lam_min: float,
-            cfg: Config, gen: torch.Generator, replacement: bool = True) -> dict:
+def _spread(problem: LeastSquares, *, lr: float, m: int, lam_min: float, cfg: Config,
+            gen: torch.Generator, replacement: bool = True) -> dict:
     """RMS ‖θ_t − θ*‖ of K SGD chains started at θ*, after a burn-in, with its standard error.
 
-    The chains are independent, so the standard error comes from the spread of the
-    per-chain mean squared distances.
+    E has no ½, so its gradient is twice that of the simulator's ½-squares loss: SGD on
+    E with η is :func:`~genlab.dynamics.sgd_least_squares` with 2η.
     """
     tau = 1.0 / (lr * lam_min)  # the slowest relaxation time, in steps
     burn, rec = math.ceil(cfg.burn_in * tau), math.ceil(cfg.record * tau)
-    theta = optimum.expand(cfg.chains, 2).clone()  # (K, 2)
-    sq = torch.zeros(cfg.chains, dtype=torch.float64)  # (K,)
-    draws = _batch_indices(gen, cfg.chains, len(y), m, replacement)
-    for t in range(burn + rec):
-        idx = next(draws)  # (K, M)
-        xb, yb = design[idx], y[idx]  # (K, M, 2), (K, M)
-        resid = (xb @ theta.unsqueeze(-1)).squeeze(-1) - yb  # (K, M)
-        theta -= lr * 2 * (xb * resid.unsqueeze(-1)).mean(1)  # gradient of E on the batch
-        if t >= burn:
-            sq += ((theta - optimum) ** 2).sum(1)
-    per_chain = sq / rec  # (K,)
-    rms = float(per_chain.mean().sqrt())
-    se = float(per_chain.std() / math.sqrt(cfg.chains)) / (2 * rms)
-    return {"lr": lr, "batch_size": m, "spread": rms, "spread_se": se, "steps": burn + rec,
-            "replacement": replacement}
+    chains = sgd_least_squares(problem, 2 * lr, m, chains=cfg.chains, steps=burn + rec,
+                               burn_in=burn, replacement=replacement, generator=gen)
+    var = float(chains.covariance.trace())
+    se = float(chains.covariance_stderr.diagonal().pow(2).sum().sqrt()) / (2 * math.sqrt(var))
+    return {"lr": lr, "batch_size": m, "spread": math.sqrt(var), "spread_se": se,
+            "steps": burn + rec, "replacement": replacement}
 
 
 def _exponent(rows: list[dict], key: str) -> tuple[float, float]:
@@ -81,12 +62,12 @@ def _exponent(rows: list[dict], key: str) -> tuple[float, float]:
     return float(slope), float(np.sqrt(cov[0, 0]))
 
 
-def _sweeps(cfg: Config, ctx: Context, design: Tensor, y: Tensor, optimum: Tensor,
+def _sweeps(cfg: Config, ctx: Context, problem: LeastSquares,
             lam_min: float) -> dict[str, list[dict]]:
     def run(name: str, lrs, ms, replacement=True) -> list[dict]:
         rows = []
         for lr, m in ctx.track(list(zip(lrs, ms)), name):
-            rows.append(_spread(design, y, optimum, lr=lr, m=m, lam_min=lam_min, cfg=cfg,
+            rows.append(_spread(problem, lr=lr, m=m, lam_min=lam_min, cfg=cfg,
                                 gen=ctx.generator(name, lr, m), replacement=replacement))
             ctx.log({"sweep": name, **rows[-1]})
         return rows
@@ -128,9 +109,9 @@ def run(cfg: Config, ctx: Context) -> Result:
                              interval=(0.0, 2.0), dtype=torch.float64)  # (n, 1) each
     x64, y64 = x.reshape(-1), y.reshape(-1)
     design = torch.stack([x64, torch.ones(cfg.n, dtype=torch.float64)], 1)  # (n, 2)
-    optimum = torch.from_numpy(np.linalg.lstsq(design.numpy(), y64.numpy(), rcond=None)[0])
-    hessian = 2 * design.T @ design / cfg.n  # (2, 2): E is a mean of squares, no ½
-    lam_min, lam_max = map(float, torch.linalg.eigvalsh(hessian))
+    problem = least_squares(design, y64)
+    optimum = problem.optimum
+    lam_min, lam_max = map(float, torch.linalg.eigvalsh(2 * problem.hessian))  # E has no ½
     xs, ys = x.to(ctx.device), y64.to(ctx.device)
 
     paths = {"GD": _path(ctx, xs, ys, lr=cfg.lr, batch_size=None, steps=cfg.gd_steps,
@@ -141,7 +122,7 @@ def run(cfg: Config, ctx: Context) -> Result:
                                  steps=cfg.epochs * cfg.n, start=cfg.start, name="online")}
     opt = optimum.numpy()
     gd_error = float(np.linalg.norm(paths["GD"][-1] - opt) / np.linalg.norm(opt))
-    sweeps = _sweeps(cfg, ctx, design, y64, optimum, lam_min)
+    sweeps = _sweeps(cfg, ctx, problem, lam_min)
     claims, fits = _claims(cfg, gd_error, sweeps, lam_max)
 
     moments = {"xx": float((x64 ** 2).mean()), "x": float(x64.mean()),
