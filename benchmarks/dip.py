@@ -1,31 +1,29 @@
-"""Deep Image Prior iterations per second: genlab's skip net and fit loop vs plain PyTorch.
+"""Deep Image Prior steps per second: genlab's skip net and fit loop vs plain PyTorch.
 
 Baseline: the same encoder–decoder written the way the DIP reference code does
 (a recursive ``nn.Sequential`` with a concat module) trained by a bare Adam loop.
-Measured in one process, interleaved, median of ``--repeats``:
+Timed in one process, round-robin, median of ``--repeats`` (``_timing.side_by_side``):
 
 * ``plain``: bare loop on the plain net;
-* ``genlab``: :class:`genlab.models.skip.SkipNet` trained by
-  ``genlab.experiments._images.dip.fit_dip`` (jitter + output average, no scoring);
-* ``genlab+eval``: the same with the experiment's bookkeeping (PSNR of output and
-  average every step, ES-WMV window);
-* each of the above with ``channels_last`` memory format, and with 1 vs 2 threads.
+* ``genlab``: :class:`genlab.models.SkipNet` fitted by :func:`genlab.images.fit_dip`
+  (jitter + output average, no scoring);
+* ``genlab+eval``: the same with the experiment's bookkeeping
+  (:class:`genlab.images.DipRecorder`: PSNR of output and average every step, ES-WMV);
+* each of the above with ``channels_last`` memory format, with 1 and 2 threads.
 
-Run: ``.venv/bin/python benchmarks/dip.py [--size 128 --channels 16 --levels 5]``.
+Run: ``PYTHONPATH=src python benchmarks/dip.py [--size 128 --channels 16 --levels 5]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
 
-from genlab.experiments._images.dip import fit_dip
-from genlab.measures.image_quality import psnr
-from genlab.models.skip import SkipNet, noise_input
+from _timing import side_by_side
+from genlab.images import DipRecorder, EsWmv, fit_dip, psnr
+from genlab.models import SkipNet, noise_input
 
 
 class _Concat(nn.Module):
@@ -56,10 +54,10 @@ def plain_skip(c_z: int, c: int, levels: int, s: int = 4, out: int = 3) -> nn.Mo
     return nn.Sequential(inner, nn.Conv2d(c, out, 1), nn.Sigmoid())
 
 
-def _plain_loop(net, z, target, iters, lr=0.01, jitter=1 / 30):
+def _plain_loop(net, z, target, steps, lr=0.01, jitter=1 / 30):
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     g = torch.Generator().manual_seed(0)
-    for _ in range(iters):
+    for _ in range(steps):
         out = net(z + jitter * torch.randn(z.shape, generator=g))
         loss = ((out - target) ** 2).mean()
         opt.zero_grad(set_to_none=True)
@@ -67,10 +65,22 @@ def _plain_loop(net, z, target, iters, lr=0.01, jitter=1 / 30):
         opt.step()
 
 
-def _time(fn, iters) -> float:
-    t = time.perf_counter()
-    fn(iters)
-    return iters / (time.perf_counter() - t)  # iterations per second
+def _runner(kind: str, channels_last: bool, a, z, target, steps: int):
+    mf = torch.channels_last if channels_last else torch.contiguous_format
+    c, levels = a.channels, a.levels
+    net = plain_skip(32, c, levels) if kind == "plain" else SkipNet(32, 3, channels=c,
+                                                                     levels=levels)
+    net = net.to(memory_format=mf)
+    zz, tt = z.to(memory_format=mf), target.to(memory_format=mf)
+    if kind == "plain":
+        return lambda: _plain_loop(net, zz, tt, steps)
+
+    def fit():
+        rec = (DipRecorder(lambda o: psnr(target[0], o[0]), early_stop=EsWmv(20, 1000))
+               if kind == "genlab+eval" else None)
+        fit_dip(net, zz, tt, steps=steps, generator=torch.Generator().manual_seed(0),
+                callback=rec)
+    return fit
 
 
 def main() -> None:
@@ -78,55 +88,32 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--channels", type=int, default=16)
     ap.add_argument("--levels", type=int, default=5)
-    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
-    c, L, S = a.channels, a.levels, a.size
+    S = a.size
     z = noise_input(32, S, S, generator=torch.Generator().manual_seed(0))
     target = torch.rand(1, 3, S, S, generator=torch.Generator().manual_seed(1))
-    clean = target[0]
-    nets = {"plain": plain_skip(32, c, L), "genlab": SkipNet(32, 3, channels=c, levels=L)}
-    n_plain = sum(p.numel() for p in nets["plain"].parameters())
-    n_gen = sum(p.numel() for p in nets["genlab"].parameters())
+    n_plain = sum(p.numel() for p in plain_skip(32, a.channels, a.levels).parameters())
+    n_gen = sum(p.numel() for p in SkipNet(32, 3, channels=a.channels, levels=a.levels).parameters())
     assert n_plain == n_gen, (n_plain, n_gen)
-    print(f"skip net {L} levels × {c} ch, {S}×{S}, {n_gen:,} parameters (both)")
-
-    def runner(kind, cl):
-        mf = torch.channels_last if cl else torch.contiguous_format
-        net = (plain_skip(32, c, L) if kind == "plain" else SkipNet(32, 3, channels=c, levels=L))
-        net = net.to(memory_format=mf)
-        zz, tt = z.to(memory_format=mf), target.to(memory_format=mf)
-        if kind == "plain":
-            return lambda n: _plain_loop(net, zz, tt, n)
-        extra = ({"score": lambda o: psnr(clean, o[0]), "es_window": 20}
-                 if kind == "genlab+eval" else {})
-        return lambda n: fit_dip(net, zz, tt, iterations=n, lr=0.01,
-                                 generator=torch.Generator().manual_seed(0), **extra)
-
-    results: dict[tuple, list[float]] = {}
+    print(f"skip net {a.levels} levels × {a.channels} ch, {S}×{S}, {n_gen:,} parameters (both)")
+    med = {}
     for threads in (1, 2):
         torch.set_num_threads(threads)
         cases = [(k, cl) for k in ("plain", "genlab", "genlab+eval") for cl in (False, True)]
-        fns = {case: runner(*case) for case in cases}
-        for fn in fns.values():
-            fn(3)  # warm-up
-        for _ in range(a.repeats):  # interleaved so load changes hit every case alike
-            for case, fn in fns.items():
-                results.setdefault((threads, *case), []).append(_time(fn, a.iters))
-    med = {k: statistics.median(v) for k, v in results.items()}
+        fns = {case: _runner(*case, a, z, target, a.steps) for case in cases}
+        for case, seconds in side_by_side(fns, a.repeats).items():
+            med[(threads, *case)] = a.steps / seconds  # steps per second
     base = med[(1, "plain", False)]
-    print(f"{'threads':>7} {'loop':>12} {'layout':>14} {'it/s':>8} {'vs plain(1 thr)':>16}")
+    print(f"{'threads':>7} {'loop':>12} {'layout':>14} {'steps/s':>8} {'vs plain(1 thr)':>16}")
     for (thr, kind, cl), v in med.items():
         print(f"{thr:>7} {kind:>12} {'channels_last' if cl else 'contiguous':>14} {v:8.2f} "
               f"{v / base:16.2f}")
     for thr in (1, 2):
         plain = med[(thr, "plain", False)]
         print(f"threads={thr}: genlab / plain = {med[(thr, 'genlab', False)] / plain:.3f}; "
-              f"genlab+eval / plain = {med[(thr, 'genlab+eval', False)] / plain:.3f}; "
-              f"channels_last / contiguous (genlab) = "
-              f"{med[(thr, 'genlab', True)] / med[(thr, 'genlab', False)]:.3f}")
-    ratio = med[(2, "genlab", False)] / med[(1, "genlab", False)]
-    print(f"2 threads / 1 thread (genlab) = {ratio:.3f}")
+              f"genlab+eval / plain = {med[(thr, 'genlab+eval', False)] / plain:.3f}")
 
 
 if __name__ == "__main__":

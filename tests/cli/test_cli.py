@@ -109,8 +109,8 @@ def test_show_takes_an_experiment_folder_and_shows_its_newest_run(tmp_path):
 
 
 def test_set_applies_to_the_experiments_that_have_the_key():
-    configs = dict((e.name, c) for e, c in _configs("all", "quick", {"chains": "4"}))
-    assert configs["descent"].chains == 4 and not hasattr(configs["regularization"], "chains")
+    configs = dict((e.name, c) for e, c in _configs("all", "quick", {"chains": "32"}))
+    assert configs["descent"].chains == 32 and not hasattr(configs["regularization"], "chains")
 
 
 @pytest.mark.parametrize("args, fragment", [

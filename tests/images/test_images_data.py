@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from genlab.data.images import (add_gaussian_noise, center_crop, downsample, downsample_kernel,
-                                load_image, random_crop, random_pixel_mask, resize, text_mask)
+                                load_image, random_crop, random_pixel_mask, resize, text_mask,
+                                textured_crops)
 
 
 def test_bundled_image_rgb_and_gray():
@@ -122,3 +123,15 @@ def test_lanczos_downsample_antialiases_and_keeps_constants():
     assert torch.autograd.gradcheck(lambda v: downsample(v, 2), (x,))
     with pytest.raises(ValueError, match="multiple"):
         downsample(torch.zeros(3, 10, 10), 4)
+
+
+def test_textured_crops_are_seeded_and_not_flat():
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    a = textured_crops(["astronaut", "moon"], 6, 32, scale=64, generator=g(), mode="gray")
+    b = textured_crops(["astronaut", "moon"], 6, 32, scale=64, generator=g(), mode="gray")
+    assert a.shape == (6, 1, 32, 32) and torch.equal(a, b)
+    assert float(a.flatten(1).std(1).min()) >= 0.05  # moon's black sky is redrawn
+    assert 0 <= float(a.min()) and float(a.max()) <= 1
+    pic = center_crop(resize(load_image("astronaut", mode="gray"), 64), 64)
+    windows = pic.unfold(1, 32, 1).unfold(2, 32, 1)  # (1, 33, 33, 32, 32): every crop
+    assert (windows == a[0][:, None, None]).flatten(-2).all(-1).any()  # crop 0 is one of them

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from genlab.experiments._images.inv_setup import load_vgg16_weights
-from genlab.models.skip import SkipNet, noise_input
-from genlab.models.vgg import VGG16, VGG16_LAYERS
+from genlab.models import VGG16, SkipNet, build_model, load_vgg16_weights, model_spec, noise_input
 
 
 def _skip_params_by_hand(c_z, out, c, s, levels, k=3):
@@ -80,17 +78,16 @@ def test_vgg16_state_dict_file_roundtrip(tmp_path):
         load_vgg16_weights(tmp_path / "none.pt", dst)
 
 
-def test_vgg16_activations_are_prefixes_of_forward():
-    net = VGG16(10, in_channels=1, input_size=32, width=1 / 16, hidden=16, avgpool=2,
-                dropout=0.5).eval()
-    x = torch.rand(3, 1, 32, 32)
-    torch.testing.assert_close(net.activations(x, "fc8"), net(x))
-    for layer, (part, idx) in VGG16_LAYERS.items():
-        if part == "features":
-            h_ref = net.features[:idx + 1](x)
-            torch.testing.assert_close(net.activations(x, layer), h_ref)
-    assert net.activations(x, "pool5").shape == (3, 32, 1, 1)
-    assert net.activations(x, "fc7").shape == (3, 16)
-    assert bool((net.activations(x, "conv3_2") >= 0).all())  # post-ReLU
-    with pytest.raises(ValueError, match="unknown VGG16 layer"):
-        net.activations(x, "conv6_1")
+def test_vgg16_normalization_is_part_of_the_model_and_rebuilds():
+    net = VGG16(10, in_channels=1, input_size=32, width=1 / 16, hidden=16, avgpool=None,
+                dropout=0.0, mean=(0.5,), std=(0.5,), seed=4).eval()
+    plain = VGG16(10, in_channels=1, input_size=32, width=1 / 16, hidden=16, avgpool=None,
+                  dropout=0.0, seed=4).eval()
+    x = torch.rand(2, 1, 32, 32)
+    torch.testing.assert_close(net(x), plain((x - 0.5) / 0.5))
+    assert set(net.state_dict()) == set(plain.state_dict())  # not stored with the weights
+    again = build_model(model_spec(net))
+    again.load_state_dict(net.state_dict())
+    torch.testing.assert_close(again.eval()(x), net(x))
+    with pytest.raises(ValueError, match="mean and std"):
+        VGG16(in_channels=3, mean=(0.5,), std=(0.5,))

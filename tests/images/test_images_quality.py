@@ -1,4 +1,4 @@
-"""PSNR / SSIM wrappers (genlab.measures.image_quality) against hand-computed values."""
+"""Image quality (genlab.images.quality): PSNR / SSIM against hand-computed values, identification."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from genlab.measures.image_quality import psnr, psnr_y, ssim
+from genlab.images import (correlations, identification_accuracy, nearest_candidates, psnr,
+                           psnr_y, ssim)
 
 
 def _pair(seed=0, shape=(3, 24, 20)):
@@ -52,3 +53,33 @@ def test_errors():
         psnr(a, a[:, :10])
     with pytest.raises(ValueError, match="border"):
         psnr_y(a, a, border=12)
+
+
+def test_correlations_match_numpy_corrcoef():
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.rand(4, 2, 5, 5, generator=g), torch.rand(6, 2, 5, 5, generator=g)
+    full = np.corrcoef(np.concatenate([a.flatten(1).numpy(), b.flatten(1).numpy()]))
+    np.testing.assert_allclose(correlations(a, b).numpy(), full[:4, 4:], rtol=1e-6, atol=1e-9)
+
+
+def test_identification_ignores_brightness_and_contrast():
+    g = torch.Generator().manual_seed(4)
+    cands = torch.rand(64, 1, 8, 8, generator=g)  # (N, C, H, W)
+    sources = torch.tensor([5, 17, 63, 0])
+    faint = 0.2 + 0.1 * cands[sources]  # an affine copy correlates exactly 1 with its source
+    assert torch.equal(nearest_candidates(faint, cands), sources)
+    assert identification_accuracy(faint, cands, sources) == 1.0
+    assert identification_accuracy(faint, cands, [5, 17, 62, 1]) == 0.5
+    negative = 1 - cands[sources]  # anti-correlated with its source: never picks it
+    assert identification_accuracy(negative, cands, sources) == 0.0
+
+
+def test_identification_by_hand():
+    cands = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # (3, 3)
+    est = torch.tensor([[0.1, 0.9, 0.2], [0.3, 0.2, 0.9]])  # closest to 0 and to 2
+    assert nearest_candidates(est, cands).tolist() == [0, 2]
+    assert identification_accuracy(est, cands, [0, 1]) == 0.5
+    with pytest.raises(ValueError, match="sources"):
+        identification_accuracy(est, cands, [0, 3])
+    with pytest.raises(ValueError, match="values each"):
+        correlations(est, cands[:, :2])

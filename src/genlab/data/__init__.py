@@ -15,7 +15,7 @@ from .corruptions import (LabelCorruption, corrupt_labels, gaussian_inputs, pixe
 from .dataset import Dataset, Regression, Samples, as_generator, stratified_split
 from .images import (BUNDLED_IMAGES, add_gaussian_noise, center_crop, downsample,
                      downsample_kernel, load_image, random_crop, random_pixel_mask, resize,
-                     text_mask)
+                     text_mask, textured_crops)
 from .idx import MNIST_FILES, download_mnist, file_digest, read_idx, verify_checksum
 from .mnist import EMBEDDED_SPLIT_SEED, EMBEDDED_TEST_SIZE, fashion_mnist, mnist
 from .registry import DATASETS, load_dataset
@@ -68,5 +68,6 @@ __all__ = [
     "stratified_split",
     "target_function",
     "text_mask",
+    "textured_crops",
     "verify_checksum",
 ]

@@ -20,7 +20,7 @@ from torch import Tensor
 
 __all__ = ["BUNDLED_IMAGES", "add_gaussian_noise", "center_crop", "downsample",
            "downsample_kernel", "load_image", "random_crop", "random_pixel_mask", "resize",
-           "text_mask"]
+           "text_mask", "textured_crops"]
 
 #: Pictures shipped inside scikit-image (``skimage.data.<name>()``), usable offline.
 BUNDLED_IMAGES = ("astronaut", "camera", "coffee", "chelsea", "coins", "moon", "page", "text",
@@ -119,6 +119,38 @@ def random_crop(img: Tensor, size: int | tuple[int, int], generator: torch.Gener
     top = int(torch.randint(img.shape[-2] - h + 1, (1,), generator=generator))
     left = int(torch.randint(img.shape[-1] - w + 1, (1,), generator=generator))
     return img[..., top:top + h, left:left + w]
+
+
+def textured_crops(sources: list[str | os.PathLike], n: int, size: int, *, scale: int,
+                   generator: torch.Generator, mode: str = "rgb",
+                   min_std: float = 0.05) -> Tensor:
+    """``n`` random ``size``-pixel crops, cycling over the pictures ``sources``.
+
+    Each picture is first resized so its shorter side is ``scale`` and centre-cropped to
+    a square. A nearly flat crop (pixel std < ``min_std``, e.g. black sky) is drawn
+    again, up to 20 times: it carries almost nothing to reconstruct or to recognize.
+
+    Args:
+        sources: bundled picture names or files (:func:`load_image`).
+        n: number of crops; crop k comes from picture k mod len(sources).
+        size: side of each crop in pixels (≤ ``scale``).
+        scale: shorter side of the pictures before cropping.
+        generator: random source of the crop positions.
+        mode: "rgb" or "gray" (:func:`load_image`).
+        min_std: the flatness bound.
+
+    Returns:
+        (n, C, size, size) float32 in [0, 1].
+    """
+    pictures = [center_crop(resize(load_image(s, mode=mode), scale), scale) for s in sources]
+    crops = []
+    for k in range(n):
+        for _ in range(20):
+            crop = random_crop(pictures[k % len(pictures)], size, generator)  # (C, size, size)
+            if float(crop.std()) >= min_std:
+                break
+        crops.append(crop)
+    return torch.stack(crops)
 
 
 def resize(img: Tensor, size: int | tuple[int, int]) -> Tensor:

@@ -37,7 +37,6 @@ from .frequency import (
 )
 from .eigen import Eigen, lanczos, top_eigen
 from .hessian import GaussNewtonOperator, HessianOperator, ggn_vp, hvp
-from .image_quality import psnr, psnr_y, ssim, to_hwc
 from .landscape import (
     Interpolation,
     filter_normalized_direction,
@@ -146,17 +145,13 @@ __all__ = [
     "per_sample_grads_loop",
     "power_iteration",
     "principal_angles",
-    "psnr",
-    "psnr_y",
     "random_subspace_overlap",
     "rescale_relu",
     "select_params",
     "sine_target",
     "span_fraction",
     "spectral_density",
-    "ssim",
     "subspace_overlap",
-    "to_hwc",
     "top_eigen",
     "unflatten",
     "unit_grid",

@@ -7,8 +7,9 @@ from .mlp import MLP
 from .polynomial import legendre_features, ridge_fit
 from .skip import SkipNet, noise_input
 from .spec import build_model, model_spec, recorded
-from .vgg import VGG16, VGG16_LAYERS
+from .vgg import IMAGENET_MEAN, IMAGENET_STD, VGG16, VGG16_LAYERS, load_vgg16_weights
 
-__all__ = ["MLP", "VGG16", "VGG16_LAYERS", "GhostBatchNorm1d", "GhostBatchNorm2d", "MnistCNN",
-           "SkipNet", "build_model", "ghost_batch_norm", "legendre_features", "model_spec",
-           "noise_input", "recorded", "ridge_fit", "seeded"]
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "MLP", "VGG16", "VGG16_LAYERS", "GhostBatchNorm1d",
+           "GhostBatchNorm2d", "MnistCNN", "SkipNet", "build_model", "ghost_batch_norm",
+           "legendre_features", "load_vgg16_weights", "model_spec", "noise_input", "recorded",
+           "ridge_fit", "seeded"]

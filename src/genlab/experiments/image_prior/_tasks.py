@@ -1,4 +1,4 @@
-"""Bookkeeping of the DIP experiment: task summaries, impedance targets, claims, storage."""
+"""Bookkeeping of the DIP section: task summaries, impedance targets, claims, storage."""
 
 from __future__ import annotations
 
@@ -10,42 +10,48 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ...measures.image_quality import ssim
-from .dip import Fit
+from ...images import DipRecorder, ssim
+from . import (DENOISE_PEAKS, DENOISE_RISES, EARLY_STOP, IMPEDANCE_ORDER, NATURAL_FASTER,
+               SR_BEATS_BICUBIC)
 
-__all__ = ["TaskResult", "claims", "impedance_targets", "store", "summarize"]
+__all__ = ["IMPEDANCE_ORDER_NAMES", "TaskResult", "claims", "impedance_targets", "store",
+           "summarize"]
 
 #: Targets of the paper's Fig. 2, in the order the claim expects their fit speed.
-IMPEDANCE_ORDER = ("natural", "noisy", "shuffled", "noise")
+IMPEDANCE_ORDER_NAMES = ("natural", "noisy", "shuffled", "noise")
 
 
 @dataclass
 class TaskResult:
-    """Images (C, H, W) and numbers of one restoration task."""
+    """Images (C, H, W) and numbers of one restoration task, and its recorded fit."""
 
     name: str
     images: dict[str, Tensor]
     numbers: dict
-    fit: Fit
+    fit: DipRecorder
 
 
-def summarize(name: str, clean: Tensor, observed: Tensor, fit: Fit, base: dict[str, Tensor],
+def summarize(name: str, clean: Tensor, observed: Tensor, rec: DipRecorder, final: Tensor,
+              final_avg: Tensor, base: dict[str, Tensor],
               metric: Callable[[Tensor, Tensor], float]) -> TaskResult:
     """Score the DIP outputs (oracle best, final, final average, ES pick) and the baselines.
 
     ``metric(clean, image)`` is the task's quality (PSNR, or PSNR-Y for SR); SSIM is
     added for every image of the clean image's size.
     """
-    images = {"observed": observed, **base, "dip_best": fit.best[2], "dip_final": fit.final,
-              "dip_final_avg": fit.final_ema}
-    if fit.es is not None:
-        images["dip_es"] = fit.es[1]
+    images = {"observed": observed, **base, "dip_best": rec.best[2], "dip_final": final[0].cpu(),
+              "dip_final_avg": final_avg[0].cpu()}
+    pick = rec.early_stop_pick()
+    if pick is not None:
+        images["dip_es"] = pick[1]
     same = {k: v for k, v in images.items() if v.shape == clean.shape}
+    es = rec.early_stop
     numbers = {"score": {k: metric(clean, v) for k, v in same.items()},
                "ssim": {k: ssim(clean, v) for k, v in same.items()},
-               "best_iter": fit.best[0], "es_iter": fit.es[0] if fit.es else None,
-               "es_stop": fit.es_stop, "iterations": fit.iters[-1] if fit.iters else 0}
-    return TaskResult(name, images, numbers, fit)
+               "best_iter": rec.best[0], "es_iter": pick[0] if pick else None,
+               "es_stop": es.stop_iter if es is not None else None,
+               "iterations": rec.steps[-1] if rec.steps else 0}
+    return TaskResult(name, images, numbers, rec)
 
 
 def impedance_targets(clean: Tensor, sigma: float, generator: torch.Generator
@@ -63,28 +69,22 @@ def _fmt(numbers: dict) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in numbers["score"].items())
 
 
-def _denoise_claims(t: TaskResult, check) -> list:
+def _denoise_claims(t: TaskResult) -> list:
     s = t.numbers["score"]
     best, final, noisy = s["dip_best"], s["dip_final"], s["observed"]
     es = s.get("dip_es", math.nan)
     it = f"best at step {t.numbers['best_iter']} of {t.numbers['iterations']}"
     return [
-        check("denoise_rises", "denoising: the DIP output's PSNR rises well above the noisy "
-              "input's (gain of the best iterate, dB)", best - noisy, ">=", 3.0,
-              f"{it}; PSNR dB: {_fmt(t.numbers)}"),
-        check("denoise_peaks_then_falls", "denoising: PSNR peaks, then falls as the net fits "
-              "the noise (best − final raw iterate, dB)", best - final, ">=", 1.0,
-              f"{it}; final {final:.2f} dB"),
-        check("early_stop_within_1db", "the no-reference ES-WMV pick is within 1 dB of the "
-              "best iterate (best − ES pick, dB)", best - es, "<=", 1.0,
-              f"ES-WMV pick at step {t.numbers['es_iter']} ({es:.2f} dB), rule stops at "
-              f"{t.numbers['es_stop']}; best {best:.2f} dB"),
+        DENOISE_RISES(best - noisy, f"{it}; PSNR dB: {_fmt(t.numbers)}"),
+        DENOISE_PEAKS(best - final, f"{it}; final {final:.2f} dB"),
+        EARLY_STOP(best - es, f"ES-WMV pick at step {t.numbers['es_iter']} ({es:.2f} dB), rule "
+                   f"stops at {t.numbers['es_stop']}; best {best:.2f} dB"),
     ]
 
 
-def _impedance_claims(imp: dict, budget: int, check) -> list:
+def _impedance_claims(imp: dict, budget: int) -> list:
     steps = {k: (imp[k]["steps"] if imp[k]["steps"] is not None else math.inf)
-             for k in IMPEDANCE_ORDER}
+             for k in IMPEDANCE_ORDER_NAMES}
     nat = min(steps["natural"], budget)  # natural not fitted either: ratio 1, nothing shown
     ratio = min(steps["noise"], budget) / max(nat, 1)
     order = [steps["natural"] < steps["noisy"], steps["noisy"] < steps["shuffled"],
@@ -92,30 +92,21 @@ def _impedance_claims(imp: dict, budget: int, check) -> list:
     text = ", ".join(f"{k} {'>' + str(budget) if math.isinf(v) else v}" for k, v in steps.items())
     bound = ("; noise not fitted within the budget, so the ratio is only a lower bound"
              if math.isinf(steps["noise"]) else "")
-    return [
-        check("natural_fits_faster", "the natural image is fitted several times faster than "
-              "uniform noise (steps(noise) / steps(natural); a lower bound when noise is not "
-              "fitted within the budget)", ratio, ">=", 3.0,
-              f"steps to the MSE target: {text}{bound}"),
-        check("impedance_order", "fit speed order natural < noisy < shuffled ≤ noise "
-              "(fraction of the three relations that hold)", sum(order) / 3, ">=", 1.0,
-              f"steps to the MSE target: {text}"),
-    ]
+    return [NATURAL_FASTER(ratio, f"steps to the MSE target: {text}{bound}"),
+            IMPEDANCE_ORDER(sum(order) / 3, f"steps to the MSE target: {text}")]
 
 
-def claims(tasks: dict[str, TaskResult], imp: dict | None, budget: int, check) -> list:
+def claims(tasks: dict[str, TaskResult], imp: dict | None, budget: int) -> list:
     """The lecture's claims for the tasks that ran."""
     out = []
     if "denoise" in tasks:
-        out += _denoise_claims(tasks["denoise"], check)
+        out += _denoise_claims(tasks["denoise"])
     if "sr" in tasks:
         s = tasks["sr"].numbers["score"]
-        out.append(check("sr_beats_bicubic", "4× super-resolution: DIP (final running average) "
-                         "beats bicubic upsampling (PSNR-Y gain, dB)",
-                         s["dip_final_avg"] - s["bicubic"], ">", 0.0,
-                         f"PSNR-Y dB: {_fmt(tasks['sr'].numbers)}"))
+        out.append(SR_BEATS_BICUBIC(s["dip_final_avg"] - s["bicubic"],
+                                    f"PSNR-Y dB: {_fmt(tasks['sr'].numbers)}"))
     if imp is not None:
-        out += _impedance_claims(imp, budget, check)
+        out += _impedance_claims(imp, budget)
     return out
 
 
@@ -130,7 +121,7 @@ def store(clean: Tensor, tasks: dict[str, TaskResult], imp: dict | None
     data: dict = {"tasks": {}, "impedance": None}
     for name, t in tasks.items():
         f = t.fit
-        arrays[f"{name}.curve"] = np.array([f.iters, f.loss, f.score, f.score_ema, f.wmv],
+        arrays[f"{name}.curve"] = np.array([f.steps, f.loss, f.score, f.score_avg, f.wmv],
                                            dtype=np.float64)  # (5, n_evals)
         for key, img in t.images.items():
             arrays[f"{name}.{key}"] = _hwc(img)

@@ -1,4 +1,4 @@
-"""Classical restorations from scikit-image, the baselines next to Deep Image Prior.
+"""Classical restorations from scikit-image, the baselines beside Deep Image Prior.
 
 Denoising: total variation (Chambolle 2004), wavelet BayesShrink (Chang, Yu &
 Vetterli 2000) and non-local means (Buades, Coll & Morel 2005); inpainting:

@@ -1,1 +1,0 @@
-"""Helpers of the image experiments (``image_prior``, ``inversion``); not public API."""
