@@ -55,15 +55,18 @@ class Config(ExperimentConfig):
     optimizer: OptimizerConfig = Field(OptimizerConfig(name="adam", lr=1e-3), description="full-"
                                        "batch optimizer of every fit (Rahaman: Adam, lr 3e-4)")
     steps: int = Field(6000, ge=10, description="iterations of each sine-sum fit")
-    draws: int = Field(3, ge=1, description="phase draws per amplitude profile (Rahaman: 20)")
+    draws: int = Field(3, ge=1, description="phase draws of the equal-amplitude fits "
+                       "(Rahaman: 20)")
+    rising_draws: int | None = Field(None, ge=1, description="phase draws of the rising-"
+                                     "amplitude fits, the first of the equal ones' (None = draws)")
     log_every: int = Field(50, ge=1, description="iterations between two recorded outputs "
                            "(the spectrum's time resolution)")
     norm_logs: int = Field(10, ge=1, description="times the layers' spectral norms are measured "
                                                  "during a fit, evenly spaced (plus at init)")
     constraint: Literal["rescale", "clip", "spectral_norm"] = Field(
         "rescale", description="weight bound of the sweep (genlab.train.constrain)")
-    bounds: list[float] = Field([8.0, 4.0, 2.5], min_length=1, description="levels of the bound, "
-                                "loosest first: per-layer spectral norm s (rescale, "
+    bounds: list[float] = Field([8.0, 6.0, 5.0, 4.0], min_length=1, description="levels of "
+                                "the bound, loosest first: per-layer spectral norm s (rescale, "
                                 "spectral_norm) or entry bound c (clip)")
     sweep_steps: int = Field(3000, ge=10, description="iterations of each bounded fit (the "
                              "budget within which the highest learned frequency is read)")
@@ -72,15 +75,15 @@ class Config(ExperimentConfig):
     smooth_frequencies: list[int] = Field([1, 2, 3], min_length=1, description="frequencies of "
                                           "the smooth target of the noise fit (amplitude 1)")
     noise_std: float = Field(0.5, gt=0, description="std of the white noise added on the grid")
-    noise_steps: int = Field(6000, ge=10, description="iterations of the noise fit")
+    noise_steps: int = Field(3000, ge=10, description="iterations of the noise fit")
     data_dir: str | None = Field(None, description="directory of the full MNIST IDX files; None "
                                  "= the 5,000 embedded digits")
     mnist_train: int | None = Field(1000, ge=20, description="MNIST training images fitted by "
                                     "the CNN (None = all)")
     cnn_channels: int = Field(8, ge=1, description="conv channels of the MNIST CNN (lecture: 8)")
     cnn_hidden: int = Field(512, ge=4, description="hidden width of the MNIST CNN (lecture: 512)")
-    cnn_steps: int = Field(300, ge=10, description="full-batch iterations of the CNN fit")
-    cnn_log_every: int = Field(5, ge=1, description="iterations between two filtered errors")
+    cnn_steps: int = Field(150, ge=10, description="full-batch iterations of the CNN fit")
+    cnn_log_every: int = Field(2, ge=1, description="iterations between two filtered errors")
     filter_width: float = Field(0.1, gt=0, description="Gaussian filter width δ as a fraction of "
                                 "the median squared distance between training images")
 
@@ -91,19 +94,23 @@ class Config(ExperimentConfig):
                              f"{self.n_points / 2:g}")
         if sorted(self.bounds, reverse=True) != self.bounds or min(self.bounds) <= 0:
             raise ValueError("bounds must be positive and listed loosest (largest) first")
-        if self.sweep_draws > self.draws:
-            raise ValueError("sweep_draws must be <= draws (its unbounded reference)")
+        if self.sweep_draws > self.draws or (self.rising_draws or 0) > self.draws:
+            raise ValueError("sweep_draws and rising_draws must be <= draws (their phases and "
+                             "the sweep's unbounded reference are the equal-amplitude draws')")
+        if self.sweep_steps > self.steps or self.sweep_steps % self.log_every:
+            raise ValueError("sweep_steps must be <= steps and a multiple of log_every (its "
+                             "unbounded reference is the equal-amplitude fits, cut there)")
         return self
 
 
 PROFILES = {
-    "quick": {"width": 64, "steps": 2000, "draws": 2, "log_every": 25, "bounds": [2.5],
-              "sweep_steps": 1000, "noise_steps": 2000, "mnist_train": 300, "cnn_channels": 4,
-              "cnn_hidden": 64, "cnn_steps": 150},
+    "quick": {"width": 128, "steps": 2000, "draws": 2, "rising_draws": 1, "log_every": 25,
+              "norm_logs": 5, "bounds": [4.0], "sweep_steps": 500, "noise_steps": 2000,
+              "mnist_train": 500, "cnn_steps": 40},
     "default": {},
     "full": {"optimizer": {"name": "adam", "lr": 3e-4}, "steps": 60000, "draws": 10,
-             "log_every": 200, "sweep_steps": 20000, "sweep_draws": 3, "noise_steps": 60000,
-             "mnist_train": None, "cnn_steps": 2000},
+             "log_every": 200, "sweep_steps": 20000, "sweep_draws": 3, "noise_steps": 20000,
+             "mnist_train": None, "cnn_steps": 1000},
 }
 
 _RAHAMAN = "Rahaman et al. 2019, On the Spectral Bias of Neural Networks"
