@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 
 import torch
 from _timing import side_by_side
@@ -48,9 +49,9 @@ def _setup(lr: float, kind: str | None = None, level: float = 4.0):
 
 def _loop(model, opt, z, y, steps: int, after=None, log_every: int = 0, log=None) -> None:
     """The bare loop, plus a constraint after each step and a spectrum every log_every."""
-    for step in range(steps):
-        if log_every and step % log_every == 0:
-            log(step, network_spectrum(model, z))
+    for t in range(steps):
+        if log_every and t % log_every == 0:
+            log(t, network_spectrum(model, z))
         loss = ((model(z) - y) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -88,7 +89,7 @@ def experiment(args) -> None:
     bare, exp = _setup(args.lr)[:4], _experiment_state(args.lr)
     sec = side_by_side({"bare": lambda: _loop(*bare, args.exp_chunk),
                         "experiment": lambda: _experiment_loop(*exp, args.exp_chunk)},
-                       args.repeats)
+                       args.repeats, clock=args.clock)
     print(f"  experiment loop      {args.exp_chunk / sec['experiment']:7.1f} it/s   ratio to bare "
           f"{sec['bare'] / sec['experiment']:.3f}   ({args.repeats} repeats of "
           f"{args.exp_chunk} steps)")
@@ -106,7 +107,8 @@ def logged_step(args) -> None:
 
     t = side_by_side({"step": lambda: _loop(model, opt, z, y, 1), "forward": forward,
                       "fft": lambda: amplitude_spectrum(out),
-                      "network_spectrum": lambda: network_spectrum(model, z)}, args.repeats * 20)
+                      "network_spectrum": lambda: network_spectrum(model, z)}, args.repeats * 20,
+                     clock=args.clock)
     print("  one logged step, in training steps: " + ", ".join(
         f"{k} {t[k] / t['step']:.3f}" for k in ("forward", "fft", "network_spectrum"))
           + f"; logged every 50 steps: {t['network_spectrum'] / t['step'] / 50:.2%} overhead")
@@ -121,9 +123,10 @@ def speed(args) -> None:
                                                log_every=args.chunk if name == "logged" else 0,
                                                log=lambda *_: None))
            for name, s in state.items()}
-    sec = side_by_side(fns, args.repeats)
+    sec = side_by_side(fns, args.repeats, clock=args.clock)
     print(f"6x256 MLP, 200 points, full-batch fused Adam, {torch.get_num_threads()} thread(s), "
-          f"{args.repeats} repeats of {args.chunk} steps (medians)")
+          f"{args.repeats} repeats of {args.chunk} steps (medians, "
+          f"{'CPU' if args.clock is time.process_time else 'wall'} time)")
     print(f"  bare loop: {args.chunk / sec['bare']:.1f} it/s")
     labels = {"logged": f"spectrum every {args.chunk}", "clip": "clip 0.05",
               "rescale": "rescale 4.0", "spectral_norm": "spectral_norm 4.0"}
@@ -154,9 +157,13 @@ def main() -> None:
                         help="steps per repeat of the experiment-loop comparison")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="time each call by this process's CPU time (steadier on a shared "
+                             "machine; one thread, CPU only) or by the wall clock")
     parser.add_argument("--probe", type=int, default=0, help="steps of the half-amplitude probe")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    args.clock = time.process_time if args.clock == "cpu" else time.perf_counter
     speed(args)
     experiment(args)
     logged_step(args)

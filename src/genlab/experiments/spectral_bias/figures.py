@@ -87,7 +87,7 @@ def _sweep(record: RunRecord):
     fig, (a, b) = plt.subplots(1, 2, figsize=(14, 5.2))
     for i, row in enumerate(d["sweep"]):
         name = "no bound" if row["level"] is None else f"s = {row['level']:g}"
-        color = "k" if row["level"] is None else plt.cm.plasma(0.15 + 0.7 * i / len(d["sweep"]))
+        color = "k" if row["level"] is None else f"C{(i - 1) % 10}"
         a.plot(k, row["final_amplitudes"], "o-", lw=2, color=color, label=name)
         b.semilogy(row["norm_steps"], row["bounds"], "o-", lw=2, ms=4, color=color, label=name)
     a.axhline(0.5, color="0.5", ls=":", lw=1.5)
@@ -108,16 +108,18 @@ def _noise(record: RunRecord):
 
     a, info = record.arrays, record.data["noise"]
     its, best = a["noise_iterations"], info["best"]
-    fig, (l, r) = plt.subplots(1, 2, figsize=(14, 5.2))
-    l.semilogy(its, a["noise_clean_mse"], lw=2.5, color="C2", label="error to the clean target")
-    l.semilogy(its, a["noise_train_mse"], lw=2, color="C0", label="training error (noisy data)")
-    l.axhline(info["noise_variance"], color="0.4", ls=":", label="noise variance")
-    l.axvline(its[best], color="C2", ls="--", lw=1.2)
-    l.annotate("best", (its[best], a["noise_clean_mse"][best]), xytext=(8, 12),
-               textcoords="offset points", color="C2")
-    l.set(xlabel="training iteration", ylabel="mean squared error",
-          title="the clean error falls, then rises")
-    _below(l, 2)
+    fig, (left, r) = plt.subplots(1, 2, figsize=(14, 5.2))
+    left.semilogy(its, a["noise_clean_mse"], lw=2.5, color="C2",
+                  label="error to the clean target")
+    left.semilogy(its, a["noise_train_mse"], lw=2, color="C0",
+                  label="training error (noisy data)")
+    left.axhline(info["noise_variance"], color="0.4", ls=":", label="noise variance")
+    left.axvline(its[best], color="C2", ls="--", lw=1.2)
+    left.annotate(f"best clean fit (iteration {its[best]})", (its[best], 0.93), xytext=(6, 0),
+                  xycoords=("data", "axes fraction"), textcoords="offset points", color="C2")
+    left.set(xlabel="training iteration", ylabel="mean squared error",
+             title="the clean error falls, then rises")
+    _below(left, 2)
     z = np.arange(len(a["noise_clean"])) / len(a["noise_clean"])
     r.plot(z, a["noise_noisy"], ".", color="0.55", ms=5, label="noisy data")
     r.plot(z, a["noise_clean"], color="k", lw=2, label="clean target")
@@ -142,8 +144,8 @@ def _mnist(record: RunRecord):
             label="training error rate")
     ax.axhline(0.5, color="0.6", lw=1)
     ax.set(xlabel="training iteration (full batch)", ylabel="relative error",
-           title=f"MNIST CNN, {m['n_train']} images: the low frequencies converge first\n"
-                 f"(Xu et al. 2019, filtering method, δ = {m['delta_fraction']:g} × median ‖x−x′‖²)",
+           title=f"MNIST CNN, {m['n_train']} images: the low frequencies converge first\n(Xu "
+                 f"et al. 2019, filtering method, δ = {m['delta_fraction']:g} × median ‖x−x′‖²)",
            ylim=(0, None))
     _below(ax, 2)
     fig.tight_layout()

@@ -137,40 +137,65 @@ def _noise(cfg: Config, ctx: Context, z: torch.Tensor) -> dict:
             "noise_variance": float((noisy - clean).var())}
 
 
-def _claims(cfg: Config, orders: dict, growth: list[float], rows: list[dict], noise: dict,
-            mnist: dict) -> list:
-    eq, ri = orders["equal"], orders["rising"]
+def _order_detail(cfg: Config, o: dict) -> str:
+    d = np.asarray(o["rho_draws"])
+    return (f"ρ of the draw-averaged curves; {o['reached']} of {len(cfg.frequencies)} "
+            f"frequencies reached ½ in {cfg.steps} iterations; per draw ρ = {d.mean():.2f} ± "
+            f"{d.std():.2f} (n = {len(d)})")
 
-    def order_detail(o: dict) -> str:
-        d = np.asarray(o["rho_draws"])
-        return (f"ρ of the draw-averaged curves; {o['reached']} of {len(cfg.frequencies)} "
-                f"frequencies reached ½ in {cfg.steps} iterations; per draw ρ = {d.mean():.2f} ± "
-                f"{d.std():.2f} (n = {len(d)})")
 
-    gm = float(np.exp(np.mean(np.log(growth))))
-    drop = rows[0]["highest"] - rows[-1]["highest"]
-    levels = ", ".join(f"{level_name(r['level'])}: k = {r['highest']:g}" for r in rows)
-    ratio = noise["clean_mse"][-1] / noise["clean_mse"][noise["best"]]
+def _band_claim(cfg: Config, mnist: dict):
+    """Iterations until e_high ≤ ½ over those until e_low ≤ ½ (e_high never: a lower bound
+    from the budget; e_low never: 0)."""
     t_low = first_below(mnist["iterations"], mnist["e_low"])
     t_high = first_below(mnist["iterations"], mnist["e_high"])
-    bound_high = math.isnan(t_high)
-    t_high = cfg.cnn_steps + cfg.cnn_log_every if bound_high else t_high
-    band = 0.0 if math.isnan(t_low) else t_high / max(t_low, 1.0)
+    never = math.isnan(t_high)
+    t_high = cfg.cnn_steps + cfg.cnn_log_every if never else t_high
+    value = 0.0 if math.isnan(t_low) else t_high / max(t_low, 1.0)
+    return LOW_FIRST_MNIST(value, (
+        f"e_low ≤ ½ at iteration {t_low:g}, e_high ≤ ½ at {'> ' if never else ''}{t_high:g}; at "
+        f"init e_low = {mnist['e_low'][0]:.2f}, e_high = {mnist['e_high'][0]:.2f}; δ = "
+        f"{mnist['delta_fraction']:g} × median squared distance, {mnist['n_train']} images, "
+        f"final train accuracy {mnist['train_acc'][-1]:.3f}"))
+
+
+def _claims(cfg: Config, orders: dict, growth: list[float], rows: list[dict], noise: dict,
+            mnist: dict) -> list:
+    drop = rows[0]["highest"] - rows[-1]["highest"]
+    levels = ", ".join(f"{level_name(r['level'])}: k = {r['highest']:g}" for r in rows)
+    curve, best = noise["clean_mse"], noise["best"]
     return [
-        ORDER_EQUAL(eq["rho"], order_detail(eq)),
-        ORDER_RISING(ri["rho"], order_detail(ri)),
-        NORM_GROWS(gm, "per draw ∏‖W_l‖₂ end / init: " + ", ".join(f"{g:.3g}" for g in growth)),
+        ORDER_EQUAL(orders["equal"]["rho"], _order_detail(cfg, orders["equal"])),
+        ORDER_RISING(orders["rising"]["rho"], _order_detail(cfg, orders["rising"])),
+        NORM_GROWS(float(np.exp(np.mean(np.log(growth)))),
+                   "per draw ∏‖W_l‖₂ end / init: " + ", ".join(f"{g:.3g}" for g in growth)),
         BOUND_LOWERS(drop, f"{cfg.constraint} sweep, {cfg.sweep_steps} iterations, "
                      f"{cfg.sweep_draws} draw(s); highest learned k by level: {levels}"),
-        NOISE_LAST(ratio, f"clean MSE best {noise['clean_mse'][noise['best']]:.4f} at iteration "
-                   f"{int(noise['iterations'][noise['best']])}, final {noise['clean_mse'][-1]:.4f} "
-                   f"at {cfg.noise_steps} (noise variance {noise['noise_variance']:.3f})"),
-        LOW_FIRST_MNIST(band, f"e_low ≤ ½ at iteration {t_low:g}, e_high ≤ ½ at "
-                        f"{'> ' if bound_high else ''}{t_high:g} (a lower bound when not reached); "
-                        f"δ = {mnist['delta_fraction']:g} × median squared distance, "
-                        f"{mnist['n_train']} images, final train accuracy "
-                        f"{mnist['train_acc'][-1]:.3f}"),
+        NOISE_LAST(curve[-1] / curve[best], f"clean MSE best {curve[best]:.4f} at iteration "
+                   f"{int(noise['iterations'][best])}, final {curve[-1]:.4f} at "
+                   f"{cfg.noise_steps} (noise variance {noise['noise_variance']:.3f})"),
+        _band_claim(cfg, mnist),
     ]
+
+
+def _arrays(cfg: Config, ctx: Context, fits: dict, orders: dict, noise: dict) -> dict:
+    """What the figures and tests read: curves, draw 0's outputs, the noise fit."""
+    equal = fits["equal"]
+    amps = amplitude_profiles(cfg)["equal"]
+    z = unit_grid(cfg.n_points)  # (N, 1), as the fits saw it
+    arrays = {"iterations": equal[0].iterations, "equal_outputs": equal[0].outputs,  # (T, N)
+              "equal_target": _target(cfg, ctx, 0, amps)(z).numpy(),  # (N,) the trained target
+              "norm_steps": np.asarray(equal[0].norm_steps),
+              "equal_draw_curves": np.stack([f.curves(cfg.frequencies, amps).amplitudes.numpy()
+                                             for f in equal])}  # (D, T, K)
+    for kind, o in orders.items():
+        arrays[f"{kind}_curves"] = o["curves"].amplitudes.numpy()  # (T, K)
+        arrays[f"{kind}_half"] = o["half"].numpy()  # (K,), NaN: never
+        arrays[f"{kind}_layer_norms"] = np.mean([f.layer_norms for f in fits[kind]], 0)  # (S, L)
+    for key in ("iterations", "train_mse", "clean_mse", "clean", "noisy", "best_output",
+                "final_output"):
+        arrays[f"noise_{key}"] = np.asarray(noise[key])
+    return arrays
 
 
 def run(cfg: Config, ctx: Context) -> Result:
@@ -183,19 +208,6 @@ def run(cfg: Config, ctx: Context) -> Result:
     noise = _noise(cfg, ctx, z)
     mnist = frequency_principle(cfg, ctx)
     claims = _claims(cfg, orders, growth, rows, noise, mnist)
-    equal0 = fits["equal"][0]
-    arrays = {"iterations": equal0.iterations, "equal_target": _target(cfg, ctx, 0, profiles[
-        "equal"])(z.cpu().double()).numpy(), "equal_outputs": equal0.outputs,
-        "norm_steps": np.asarray(equal0.norm_steps), "equal_draw_curves": np.stack(
-            [f.curves(cfg.frequencies, profiles["equal"]).amplitudes.numpy()
-             for f in fits["equal"]])}  # (D, T, K)
-    for kind, o in orders.items():
-        arrays[f"{kind}_curves"] = o["curves"].amplitudes.numpy()  # (T, K)
-        arrays[f"{kind}_half"] = o["half"].numpy()  # (K,), NaN: never
-        arrays[f"{kind}_layer_norms"] = np.mean([f.layer_norms for f in fits[kind]], 0)  # (S, L)
-    for key in ("iterations", "train_mse", "clean_mse", "clean", "noisy", "best_output",
-                "final_output"):
-        arrays[f"noise_{key}"] = np.asarray(noise[key])
     sweep = [{"level": r["level"], "implied": r["implied"], "highest": r["highest"],
               "lipschitz": r["lipschitz"], "train_mse": r["train_mse"],
               "final_amplitudes": r["curves"].amplitudes[-1].numpy(),
@@ -212,4 +224,4 @@ def run(cfg: Config, ctx: Context) -> Result:
               "noise": {"best": noise["best"], "noise_variance": noise["noise_variance"],
                         "std": cfg.noise_std, "smooth_frequencies": cfg.smooth_frequencies},
               "mnist": mnist, "depth": cfg.depth, "width": cfg.width},
-        arrays=arrays, tables=tables(cfg, orders, rows, profiles))
+        arrays=_arrays(cfg, ctx, fits, orders, noise), tables=tables(cfg, orders, rows, profiles))
