@@ -120,6 +120,7 @@ def _sweep(cfg: Config, ctx: Context, z: torch.Tensor, equal: list[GridFit]) -> 
 
 
 def _noise(cfg: Config, ctx: Context, z: torch.Tensor) -> dict:
+    """Fit smooth + white noise; the error to the clean target at every logged iteration."""
     smooth = sine_target(cfg.smooth_frequencies, 1.0, generator=ctx.generator("smooth"))
     clean = smooth(z.cpu().double())  # (N,), float64 on the CPU, as the targets are drawn
     noisy = clean + cfg.noise_std * torch.randn(cfg.n_points, generator=ctx.generator("noise"),
