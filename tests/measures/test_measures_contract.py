@@ -115,7 +115,8 @@ def test_public_surface_is_re_exported():
     import importlib
 
     subs = ("_func", "fisher", "hessian", "spectrum", "sharpness", "landscape", "rescale",
-            "per_sample", "critical", "frequency", "lipschitz", "linop", "eigen", "subspace")
+            "per_sample", "critical", "frequency", "lipschitz", "linop", "eigen", "subspace",
+            "filtering")
     for sub in subs:
         module = importlib.import_module(f"genlab.measures.{sub}")
         missing = set(module.__all__) - set(M.__all__)

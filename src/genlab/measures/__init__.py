@@ -21,6 +21,7 @@ from ._func import (
     unflatten,
 )
 from .critical import CriticalSamples, critical_samples, dispersion_index
+from .filtering import filtered_errors, low_pass_operator, median_sq_distance, split_frequencies
 from .fisher import EmpiricalFisherOperator, fisher_vp
 from .frequency import (
     SineSum,
@@ -95,8 +96,8 @@ __all__ = [
     "HOMOGENEOUS",
     "HessianOperator",
     "Interpolation",
-    "LipschitzBound",
     "LinearOperatorLike",
+    "LipschitzBound",
     "MatrixOperator",
     "Outliers",
     "Sharpness",
@@ -117,12 +118,13 @@ __all__ = [
     "epsilon_sharpness",
     "filter_normalized_direction",
     "filter_normalized_sharpness",
+    "filtered_errors",
     "fisher_vp",
     "flatten",
     "ggn_vp",
     "gradient_moments",
-    "highest_reached",
     "gradient_snr",
+    "highest_reached",
     "homogeneous_pairs",
     "hutchinson_trace",
     "hutchpp_trace",
@@ -136,6 +138,8 @@ __all__ = [
     "lipschitz_bound",
     "loss_slice_1d",
     "loss_slice_2d",
+    "low_pass_operator",
+    "median_sq_distance",
     "network_spectrum",
     "operator_norm",
     "outlier_count",
@@ -151,6 +155,7 @@ __all__ = [
     "sine_target",
     "span_fraction",
     "spectral_density",
+    "split_frequencies",
     "subspace_overlap",
     "top_eigen",
     "unflatten",

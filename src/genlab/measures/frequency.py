@@ -162,8 +162,9 @@ class SineSum:
     phases: Tensor
 
     def __call__(self, z: Tensor) -> Tensor:
-        """Values (N,) at points z (N,) or (N, 1), in the dtype of z."""
-        k, a, phi = (t.to(torch.float64) for t in (self.frequencies, self.amplitudes, self.phases))
+        """Values (N,) at points z (N,) or (N, 1), in the dtype and on the device of z."""
+        k, a, phi = (t.to(device=z.device, dtype=torch.float64)
+                     for t in (self.frequencies, self.amplitudes, self.phases))
         zz = z.reshape(-1, 1).to(torch.float64)  # (N, 1)
         return (torch.sin(2 * math.pi * k * zz + phi) @ a).to(z.dtype)  # (N,)
 
