@@ -184,3 +184,21 @@ def test_float32_cnn_close_to_float64():
     mean, second = _reference(model.double(), cross_entropy_loss, (x.double(), y))
     torch.testing.assert_close(mom.second_moment, second, rtol=1e-4, atol=1e-9)
     assert mom.trace_cov == pytest.approx(float(second.sum() - mean @ mean), rel=1e-4)
+
+
+def test_gradient_moments_with_in_place_activations():
+    """A layer followed by ReLU(inplace=True) (as in VGG) gives the same moments."""
+    from torch import nn
+
+    from genlab.measures import cross_entropy_loss, gradient_moments
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(12, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (12,), generator=g)
+    torch.manual_seed(0)
+    inplace = nn.Sequential(nn.Linear(5, 7), nn.ReLU(inplace=True), nn.Linear(7, 3)).double()
+    plain = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).double()
+    plain.load_state_dict(inplace.state_dict())
+    a = gradient_moments(inplace, cross_entropy_loss, (x, y))
+    b = gradient_moments(plain, cross_entropy_loss, (x, y))
+    torch.testing.assert_close(a.second_moment, b.second_moment)
+    assert a.trace_cov == pytest.approx(b.trace_cov)

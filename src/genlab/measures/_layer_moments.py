@@ -67,7 +67,7 @@ class _Probe(torch.autograd.Function):
     @staticmethod
     def forward(ctx, y: Tensor, anchor: Tensor, site: Site) -> Tensor:
         ctx.site = site
-        return y.view_as(y)
+        return y.clone()  # not a view: the next layer may act in place (ReLU(inplace=True))
 
     @staticmethod
     def backward(ctx, a: Tensor) -> tuple[Tensor, None, None]:
