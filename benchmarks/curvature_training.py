@@ -10,7 +10,8 @@ at each checkpoint, runs :func:`genlab.measures.top_eigen` (k = 20) four ways:
 - ``cold, gradient start``: at the experiment's tolerance (``--tol``, 1e-3), started
   from the loss gradient (``top_eigen``'s default);
 - ``cold, random start``: the same from a random vector;
-- ``warm``: the same, started from the previous checkpoint's 20 eigenvectors (``v0=``),
+- ``warm``: the same, started from the previous checkpoint's 20 eigenvectors (``v0=``);
+- ``warm + gradient``: from those vectors and the current gradient (``v0`` of 21 rows),
   as the experiment does.
 
 For each it prints the Hessian-vector products, the time, the largest relative error of
@@ -33,7 +34,12 @@ import torch.nn.functional as F
 from _timing import sync
 
 from genlab.data import DataSpec
-from genlab.measures import HessianOperator, cross_entropy_loss, subspace_overlap, top_eigen
+from genlab.measures import (
+    HessianOperator,
+    cross_entropy_loss,
+    subspace_overlap,
+    top_eigen,
+)
 from genlab.models import MnistCNN
 from genlab.train import OptimizerConfig, batches, step
 
@@ -43,35 +49,42 @@ def _solve(model, batch, k: int, tol: float, v0, max_steps: int, seed: int = 0):
     sync()
     t = time.perf_counter()
     op = HessianOperator(model, cross_entropy_loss, batch)
+    if isinstance(v0, tuple):  # (previous vectors, "+ gradient"): both in the start
+        v0 = torch.cat([v0[0], op.gradient()[None]])
     eig = top_eigen(op, k, tol=tol, v0=v0, max_steps=max_steps,
                     generator=torch.Generator().manual_seed(seed))
     sync()
     return eig, time.perf_counter() - t
 
 
-def _row(name: str, eig, seconds: float, ref, ref_seconds: float) -> str:
+def _row(name: str, tol: float, eig, seconds: float, ref, ref_seconds: float) -> str:
     err = float(((eig.values - ref.values) / ref.values).abs().max())
     ov = subspace_overlap(eig.vectors[:10], ref.vectors[:10])
-    return (f"{name:<24}{eig.matvecs:>6}{seconds:>9.1f}{ref_seconds / seconds:>10.2f}×"
+    return (f"{name:<24}{tol:>7.0e}{eig.matvecs:>6}{seconds:>9.1f}{ref_seconds / seconds:>10.2f}×"
             f"{err:>12.1e}{ov:>10.4f}{'' if eig.converged else '  (step cap)':>12}")
 
 
 def _checkpoint(model, batch, args, previous) -> dict:
-    """Print the four solves at this checkpoint; return {name: (Eigen, seconds)}."""
+    """Print the solves at this checkpoint; return {(name, tol): (Eigen, seconds)}."""
     n = sum(p.numel() for p in model.parameters())
     random_v0 = torch.randn(n, generator=torch.Generator().manual_seed(1))
     ref, t_ref = _solve(model, batch, args.k, args.ref_tol, None, args.ref_steps)
-    runs = {"cold, gradient start": _solve(model, batch, args.k, args.tol, None, args.max_steps),
-            "cold, random start": _solve(model, batch, args.k, args.tol, random_v0,
-                                         args.max_steps)}
-    if previous is not None:
-        runs["warm"] = _solve(model, batch, args.k, args.tol, previous, args.max_steps)
-    print(f"{'':<24}{'HVPs':>6}{'time [s]':>9}{'vs conv.':>11}{'max rel err':>12}"
+    runs = {}
+    for tol in args.tols:
+        runs["cold, gradient start", tol] = _solve(model, batch, args.k, tol, None,
+                                                   args.max_steps)
+        runs["cold, random start", tol] = _solve(model, batch, args.k, tol, random_v0,
+                                                 args.max_steps)
+        if previous is not None:
+            runs["warm", tol] = _solve(model, batch, args.k, tol, previous, args.max_steps)
+            runs["warm + gradient", tol] = _solve(model, batch, args.k, tol,
+                                                  (previous, "+ gradient"), args.max_steps)
+    print(f"{'':<24}{'tol':>7}{'HVPs':>6}{'time [s]':>9}{'vs conv.':>11}{'max rel err':>12}"
           f"{'top-10 ov':>10}")
-    print(f"{'converged (reference)':<24}{ref.matvecs:>6}{t_ref:>9.1f}{1:>10.2f}×{0:>12.1e}"
-          f"{1:>10.4f}{'' if ref.converged else '  (step cap)':>12}")
-    for name, (eig, t) in runs.items():
-        print(_row(name, eig, t, ref, t_ref))
+    print(f"{'converged (reference)':<24}{args.ref_tol:>7.0e}{ref.matvecs:>6}{t_ref:>9.1f}"
+          f"{1:>10.2f}×{0:>12.1e}{1:>10.4f}{'' if ref.converged else '  (step cap)':>12}")
+    for (name, tol), (eig, t) in runs.items():
+        print(_row(name, tol, eig, t, ref, t_ref))
     return runs
 
 
@@ -81,7 +94,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[30, 173, 1000],
                         help="SGD steps of the checkpoints (ascending)")
     parser.add_argument("--k", type=int, default=20)
-    parser.add_argument("--tol", type=float, default=1e-3, help="the experiment's tolerance")
+    parser.add_argument("--tols", type=float, nargs="+", default=[1e-2, 1e-3],
+                        help="tolerances of the cold and warm solves (warm starts chain from "
+                        "the smallest)")
     parser.add_argument("--ref-tol", type=float, default=1e-9)
     parser.add_argument("--max-steps", type=int, default=400)
     parser.add_argument("--ref-steps", type=int, default=600)
@@ -96,9 +111,8 @@ def main() -> None:
     opt = OptimizerConfig(name="sgd", lr=0.1).build(model.parameters())
     order = batches(len(x), 64, torch.Generator().manual_seed(2))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); MnistCNN, "
-          f"{args.examples} examples, top-{args.k}, tol {args.tol:g} (reference {args.ref_tol:g})")
-    previous, done = None, 0
-    totals = {"cold, gradient start": [0, 0.0], "warm": [0, 0.0]}
+          f"{args.examples} examples, top-{args.k}, reference tol {args.ref_tol:g}")
+    previous, done, totals = None, 0, {}
     for target in args.steps:
         for _ in range(target - done):
             idx = next(order)
@@ -106,16 +120,19 @@ def main() -> None:
         done = target
         print(f"\n== checkpoint: step {target}")
         runs = _checkpoint(model, batch, args, previous)
-        if "warm" in runs:
-            for key, total in totals.items():
-                total[0] += runs[key][0].matvecs
-                total[1] += runs[key][1]
-        previous = runs.get("warm", runs["cold, gradient start"])[0].vectors
-    (pc, tc), (pw, tw) = totals.values()
-    if pw:
-        print(f"\nover the checkpoints after the first: cold (gradient start) {pc} HVPs / "
-              f"{tc:.1f} s, warm {pw} HVPs / {tw:.1f} s: warm starts save {1 - pw / pc:.0%} of "
-              f"the products and {1 - tw / tc:.0%} of the time")
+        for (name, tol), (eig, t) in runs.items():
+            if previous is not None and name != "cold, random start":
+                total = totals.setdefault((name, tol), [0, 0.0])
+                total[0] += eig.matvecs
+                total[1] += t
+        tol = min(args.tols)
+        previous = runs.get(("warm", tol), runs["cold, gradient start", tol])[0].vectors
+    for tol in args.tols:
+        if ("warm", tol) in totals:
+            (pc, tc), (pw, tw) = totals["cold, gradient start", tol], totals["warm", tol]
+            print(f"\ntol {tol:g}, over the checkpoints after the first: cold (gradient start) "
+                  f"{pc} HVPs / {tc:.1f} s, warm {pw} HVPs / {tw:.1f} s: warm starts save "
+                  f"{1 - pw / pc:.0%} of the products and {1 - tw / tc:.0%} of the time")
 
 
 if __name__ == "__main__":

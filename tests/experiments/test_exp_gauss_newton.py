@@ -13,8 +13,12 @@ import torch
 
 from genlab.data import DataSpec
 from genlab.experiments import get, resolve_config
-from genlab.measures import (HessianOperator, cross_entropy_loss,
-                             per_sample_grads_loop, vector_overlap)
+from genlab.measures import (
+    HessianOperator,
+    cross_entropy_loss,
+    per_sample_grads_loop,
+    vector_overlap,
+)
 from genlab.models import build_model
 
 EXPERIMENT = get("gauss_newton")

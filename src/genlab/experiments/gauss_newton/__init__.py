@@ -73,8 +73,13 @@ class Config(ExperimentConfig):
                               "checkpoints from this step on")
     cnn: bool = Field(True, description="also train and measure the lecture CNN (MnistCNN)")
     cnn_steps: int = Field(1000, ge=10, description="SGD steps of the CNN")
-    cnn_checkpoints: int = Field(4, ge=2, description="log-spaced measurement steps of the CNN "
-                                 "(step 0 excluded: the untrained CNN is not measured)")
+    cnn_checkpoints: int = Field(3, ge=2, description="log-spaced measurement steps of the CNN, "
+                                 "from cnn_first to cnn_steps")
+    cnn_first: int = Field(30, ge=1, description="the CNN's first measured step (before it "
+                           "the spectrum is a flat bulk whose top-20 take Lanczos longest)")
+    cnn_eig_tol: float = Field(1e-2, gt=0, lt=0.1, description="Lanczos tolerance of the CNN "
+                               "(its bulk edge is dense: 1e-3 doubles the products for the "
+                               "same eigenvalues to 3 digits; benchmarks/curvature_training.py)")
     cnn_measure: int = Field(1000, ge=50, description="examples of the CNN's operators (the "
                              "first of the measurement set)")
     ablation_start: int = Field(100, ge=0, description="the MLP step from which the three "
@@ -114,8 +119,8 @@ PROFILES = {
               "slq_steps": 40, "cnn": False, "ablation_steps": 200, "ablation_refresh": 10},
     "default": {},
     "full": {"steps": 20000, "checkpoints": 16, "minibatches": 64, "density_checkpoints": 4,
-             "slq_vectors": 10, "slq_steps": 100, "cnn_steps": 5000, "cnn_checkpoints": 8,
-             "ablation_steps": 5000, "ablation_refresh": 1},
+             "slq_vectors": 10, "slq_steps": 100, "cnn_steps": 5000, "cnn_checkpoints": 6,
+             "ablation_steps": 5000, "ablation_refresh": 1, "cnn_eig_tol": 1e-3},
 }
 
 _SAGUN = "Sagun et al. 2017, arXiv:1706.04454"

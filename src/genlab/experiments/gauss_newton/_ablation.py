@@ -44,6 +44,11 @@ class _Projector:
         self.matvecs += e.matvecs
         self.refreshes += 1
 
+    def costs(self) -> dict:
+        """Mean share of ‖g_B‖² in the subspace, Hessian-vector products and refreshes."""
+        return {"captured_mean": sum(self.captured) / max(len(self.captured), 1),
+                "matvecs": self.matvecs, "refreshes": self.refreshes}
+
     def __call__(self, optimizer, args, kwargs) -> None:
         params = [p for p in self.model.parameters() if p.grad is not None]
         g = torch.cat([p.grad.reshape(-1) for p in params])  # (P,)
@@ -61,10 +66,10 @@ def _continue(start: nn.Module, mode: str, data: tuple[Tensor, Tensor], batch, c
     """One ablation run from ``start``: its loss curve on the training set and its costs."""
     model = copy.deepcopy(start)
     opt = cfg.optimizer.build(model.parameters())
-    proj = None
-    if mode != "sgd":
-        proj = _Projector(model, batch, mode, k, cfg.eig_tol, cfg.max_lanczos,
-                          ctx.generator("ablation", "lanczos", mode))
+    proj = None if mode == "sgd" else _Projector(model, batch, mode, k, cfg.eig_tol,
+                                                 cfg.max_lanczos,
+                                                 ctx.generator("ablation", "lanczos", mode))
+    if proj is not None:
         opt.register_step_pre_hook(proj)
     x, y = data
     order = batches(len(x), cfg.batch_size, ctx.generator("ablation", "order"), device=x.device)
@@ -77,12 +82,9 @@ def _continue(start: nn.Module, mode: str, data: tuple[Tensor, Tensor], batch, c
         step(model, opt, F.cross_entropy, x[idx], y[idx])
         if s % every == 0 or s == cfg.ablation_steps:
             curve.append((s, evaluate(model, x, y, accuracy=False)["loss"]))
-    captured = proj.captured if proj else []
     return {"mode": mode, "steps": [c[0] for c in curve], "loss": [c[1] for c in curve],
-            "final_loss": curve[-1][1], "start_loss": curve[0][1],
-            "captured_mean": sum(captured) / len(captured) if captured else None,
-            "matvecs": proj.matvecs if proj else 0, "refreshes": proj.refreshes if proj else 0,
-            "model": model}
+            "final_loss": curve[-1][1], "start_loss": curve[0][1], "model": model,
+            **(proj.costs() if proj else {"captured_mean": None, "matvecs": 0, "refreshes": 0})}
 
 
 def ablation(start: nn.Module, data: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from ..base import Claim
@@ -35,7 +36,7 @@ def _at(records: list[dict], key) -> str:
 def persistence_pairs(records: list[dict], start: int) -> list[dict]:
     """The checkpoints whose predecessor is at step ≥ ``start`` (their ``persistence`` is
     the overlap of H's top-k space with the predecessor's)."""
-    return [r for prev, r in zip(records, records[1:]) if prev["step"] >= start]
+    return [r for prev, r in itertools.pairwise(records) if prev["step"] >= start]
 
 
 def h_ggn_difference(rec: dict, k: int) -> float:

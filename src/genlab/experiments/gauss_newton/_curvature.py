@@ -56,13 +56,17 @@ def _captured(g: Tensor, vectors: Tensor) -> list[float]:
 
 
 def _eigen(model: nn.Module, batch, s: Settings, gen: torch.Generator,
-           v0: dict[str, Tensor | None]) -> dict[str, M.Eigen]:
-    """Top eigenpairs of H (warm-started from ``v0['H']``, else the gradient), then of G and
-    F, each started from this checkpoint's H vectors (H ≈ G ≈ F in their top space)."""
+           v0: dict[str, Tensor]) -> dict[str, M.Eigen]:
+    """Top eigenpairs of H, started from the previous checkpoint's H vectors and this
+    checkpoint's gradient (the gradient alone at the first), then of G and F, each started
+    from this checkpoint's H vectors (H ≈ G ≈ F in their top space)."""
     out: dict[str, M.Eigen] = {}
     for name, cls in OPERATORS.items():
         op = cls(model, M.cross_entropy_loss, batch)
-        start = v0.get(name) if name == "H" else out["H"].vectors
+        if name != "H":
+            start = out["H"].vectors
+        else:
+            start = torch.cat([v0["H"], op.gradient()[None]]) if "H" in v0 else None
         out[name] = M.top_eigen(op, s.top, tol=s.tol, max_steps=s.max_steps, v0=start,
                                 generator=gen)
     return out
@@ -85,6 +89,15 @@ def _minibatch_overlaps(model: nn.Module, batch, eig: dict[str, M.Eigen], s: Set
 def _stderr(v: list[float]) -> float:
     m = sum(v) / len(v)
     return math.sqrt(sum((a - m) ** 2 for a in v) / (len(v) - 1) / len(v))
+
+
+def _operator_record(e: M.Eigen, g: Tensor, s: Settings) -> dict:
+    """An operator's top eigenvalues, solver cost, outliers and the gradient's overlaps."""
+    out = M.outlier_count(e.values, s.outlier_ratio)
+    return {"values": e.values.tolist(), "matvecs": e.matvecs, "converged": e.converged,
+            "outliers": out.count, "gap_ratio": out.ratio,
+            "overlap": M.vector_overlap(g, e.vectors[:s.classes]),
+            "captured": _captured(g, e.vectors)}
 
 
 def _density(model: nn.Module, batch, s: Settings, gen: torch.Generator) -> dict:
@@ -121,11 +134,7 @@ def measure(model: nn.Module, batch: tuple[Tensor, Tensor], s: Settings, gen: to
         "minibatch": _minibatch_overlaps(model, batch, eig, s, gen),
     }
     for name, e in eig.items():
-        out = M.outlier_count(e.values, s.outlier_ratio)
-        rec[name] = {"values": e.values.tolist(), "matvecs": e.matvecs,
-                     "converged": e.converged, "outliers": out.count, "gap_ratio": out.ratio,
-                     "overlap": M.vector_overlap(g, e.vectors[:k]),
-                     "captured": _captured(g, e.vectors)}
+        rec[name] = _operator_record(e, g, s)
     rec["subspace_vs_H"] = {n: M.subspace_overlap(eig["H"].vectors[:k], eig[n].vectors[:k])
                             for n in ("G", "F")}
     c = rec["H"]["outliers"] or k  # H's outliers (k when there is no gap)

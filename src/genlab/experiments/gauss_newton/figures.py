@@ -8,8 +8,14 @@ from ...runs import RunRecord
 
 __all__ = ["figures"]
 
-_OPS = {"H": dict(color="C0", label="Hessian H"), "G": dict(color="C2", label="Gauss–Newton G"),
-        "F": dict(color="C3", label="empirical Fisher F")}
+_OPS = {"H": {"color": "C0", "label": "Hessian H"}, "G": {"color": "C2", "label": "Gauss–Newton G"},
+        "F": {"color": "C3", "label": "empirical Fisher F"}}
+
+
+def _viridis():
+    import matplotlib
+
+    return matplotlib.colormaps["viridis"]
 
 
 def _steps(records: list[dict]) -> np.ndarray:
@@ -31,7 +37,7 @@ def _density_panel(ax, rec: dict) -> None:
 
 
 def _top_panel(ax, records: list[dict], title: str) -> None:
-    cmap = __import__("matplotlib").colormaps["viridis"]
+    cmap = _viridis()
     for i, r in enumerate(records):
         vals, c = np.asarray(r["H"]["values"]), r["H"]["outliers"]
         color = cmap(i / max(len(records) - 1, 1))
@@ -48,53 +54,75 @@ def _spread(records: list[dict], count: int) -> list[dict]:
     return [records[int(i)] for i in idx]
 
 
+def _operators_panel(ax, rec: dict) -> None:
+    idx = np.arange(1, len(rec["H"]["values"]) + 1)
+    for name, style in _OPS.items():
+        vals = np.asarray(rec[name]["values"])
+        ax.semilogy(idx, vals, "o-" if name == "H" else "s--", ms=3.5, lw=1, mfc="none",
+                    **{**style, "label": f"{style['label']} ({rec[name]['outliers']} outliers)"})
+    ax.set(xlabel="index i", ylabel="λ_i", title=f"MLP, step {rec['step']}: H, G and F",
+           xticks=[1, 5, 10, 15, 20])
+    ax.legend(fontsize=9)
+
+
 def _spectrum(d: dict):
     import matplotlib.pyplot as plt
 
-    dens = [r for r in d["mlp"] if "density" in r]
-    extra = 2 if d["cnn"] else 1
-    fig, axes = plt.subplots(1, len(dens) + extra, figsize=(4.6 * (len(dens) + extra), 4.4))
-    for ax, r in zip(axes, dens):
+    dens = [r for r in d["mlp"] if "density" in r][:3]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+    for ax, r in zip(axes[0], dens):
         _density_panel(ax, r)
-    axes[0].set_ylabel("density (log)")
-    _top_panel(axes[len(dens)], _spread([r for r in d["mlp"] if r["step"] > 0], 5),
+    for ax in axes[0][len(dens):]:
+        ax.axis("off")
+    axes[0][0].set_ylabel("density (log)")
+    _top_panel(axes[1][0], _spread([r for r in d["mlp"] if r["step"] > 0], 5),
                "MLP: top-20 of H (dots: outliers)")
     if d["cnn"]:
-        _top_panel(axes[-1], d["cnn"], "CNN: top-20 of H (dots: outliers)")
+        _top_panel(axes[1][1], d["cnn"], "CNN: top-20 of H (dots: outliers)")
+    else:
+        axes[1][1].axis("off")
+    _operators_panel(axes[1][2], d["mlp"][-1])
     fig.suptitle("Hessian spectrum during training: a bulk near zero and a few outliers")
     fig.tight_layout()
     return fig
 
 
-def _overlap(d: dict):
-    import matplotlib.pyplot as plt
-
-    mlp, k = d["mlp"], d["classes"]
+def _overlap_steps(ax, mlp: list[dict], k: int) -> None:
     x = _steps(mlp)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.6))
     for name, style in _OPS.items():
-        a1.semilogx(x, [r[name]["overlap"] for r in mlp], "o-", ms=4,
+        ax.semilogx(x, [r[name]["overlap"] for r in mlp], "o-", ms=4,
                     **{**style, "label": f"ḡ in top-{k}({name})"})
     mb = np.array([[r["minibatch"]["H"]["mean"], r["minibatch"]["H"]["stderr"]] for r in mlp])
-    a1.errorbar(x, mb[:, 0], yerr=2 * mb[:, 1], fmt="s--", color="C0", mfc="none", ms=5,
+    ax.errorbar(x, mb[:, 0], yerr=2 * mb[:, 1], fmt="s--", color="C0", mfc="none", ms=5,
                 label=f"minibatch g_B in top-{k}(H) (±2 s.e.)")
-    a1.semilogx(x[1:], [r["persistence"] for r in mlp[1:]], ":", color="k", marker="^", ms=4,
+    ax.semilogx(x[1:], [r["persistence"] for r in mlp[1:]], ":", color="k", marker="^", ms=4,
                 label=f"persistence of top-{k}(H)")
-    a1.set(xlabel="step + 1", ylabel="fraction of ‖g‖²", ylim=(0, 1.02),
+    ax.set(xlabel="step + 1", ylabel="fraction of ‖g‖²", ylim=(0, 1.02),
            title=f"overlap with the top-{k} eigenspace (random: {mlp[-1]['random_overlap']:.1e})")
-    a1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    cmap = plt.colormaps["viridis"]
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+
+
+def _overlap_k(ax, mlp: list[dict], k: int) -> None:
+    cmap = _viridis()
     shown = [r for r in mlp if r["step"] > 0]
     for i, r in enumerate(shown):
         cap = np.asarray(r["H"]["captured"])
-        a2.plot(np.arange(1, len(cap) + 1), cap, color=cmap(i / max(len(shown) - 1, 1)),
+        ax.plot(np.arange(1, len(cap) + 1), cap, color=cmap(i / max(len(shown) - 1, 1)),
                 label=f"step {r['step']}")
-    n = mlp[-1]["n_params"]
-    a2.plot(np.arange(1, 21), np.arange(1, 21) / n, "k--", lw=1, label="random subspace k/n")
-    a2.axvline(k, color="0.6", lw=0.8)
-    a2.set(xlabel="k (top eigenvectors of H)", ylabel="‖P_k ḡ‖²/‖ḡ‖²", yscale="log",
+    ks = np.arange(1, len(mlp[-1]["H"]["captured"]) + 1)
+    ax.plot(ks, ks / mlp[-1]["n_params"], "k--", lw=1, label="random subspace k/n")
+    ax.axvline(k, color="0.6", lw=0.8)
+    ax.set(xlabel="k (top eigenvectors of H)", ylabel="‖P_k ḡ‖²/‖ḡ‖²", yscale="log",
            ylim=(1e-5, 1.5), title="full-batch gradient captured by the top-k space")
-    a2.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+
+
+def _overlap(d: dict):
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.6))
+    _overlap_steps(a1, d["mlp"], d["classes"])
+    _overlap_k(a2, d["mlp"], d["classes"])
     fig.tight_layout()
     return fig
 
@@ -122,9 +150,9 @@ def _snr(d: dict):
     return fig
 
 
-_ABLATION = {"sgd": dict(color="k", label="SGD"),
-             "dominant": dict(color="C3", label="dominant only (top-k space)"),
-             "bulk": dict(color="C0", ls="--", label="bulk only (top-k space removed)")}
+_ABLATION = {"sgd": {"color": "k", "label": "SGD"},
+             "dominant": {"color": "C3", "label": "dominant only (top-k space)"},
+             "bulk": {"color": "C0", "ls": "--", "label": "bulk only (top-k space removed)"}}
 
 
 def _ablation(d: dict):

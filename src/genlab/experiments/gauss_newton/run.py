@@ -24,17 +24,18 @@ from ._tables import tables
 __all__ = ["checkpoint_steps", "run"]
 
 
-def checkpoint_steps(steps: int, count: int, *, zero: bool) -> list[int]:
-    """``count`` log-spaced steps up to ``steps``: step 0 and ``count − 1`` points of
-    geomspace(1, steps) (``zero``), or ``count`` points of geomspace(10, steps); rounded,
-    duplicates dropped."""
-    pts = np.geomspace(1, steps, count - 1) if zero else np.geomspace(min(10, steps), steps,
-                                                                      count)
-    return ([0] if zero else []) + sorted(set(np.round(pts).astype(int).tolist()))
+def checkpoint_steps(steps: int, count: int, first: int = 0) -> list[int]:
+    """``count`` log-spaced steps up to ``steps``: with ``first`` = 0, step 0 and
+    ``count − 1`` points of geomspace(1, steps), else ``count`` points of
+    geomspace(first, steps); rounded, duplicates dropped."""
+    if first == 0:
+        return [0] + sorted(set(np.round(np.geomspace(1, steps, count - 1)).astype(int).tolist()))
+    pts = np.geomspace(min(first, steps), steps, count)
+    return sorted(set(np.round(pts).astype(int).tolist()))
 
 
-def _settings(cfg: Config, classes: int, density: bool) -> Settings:
-    return Settings(top=cfg.top, classes=classes, tol=cfg.eig_tol, max_steps=cfg.max_lanczos,
+def _settings(cfg: Config, classes: int, density: bool, tol: float) -> Settings:
+    return Settings(top=cfg.top, classes=classes, tol=tol, max_steps=cfg.max_lanczos,
                     outlier_ratio=cfg.outlier_ratio, batch_size=cfg.batch_size,
                     minibatches=cfg.minibatches, slq_vectors=cfg.slq_vectors if density else 0,
                     slq_steps=cfg.slq_steps)
@@ -95,10 +96,10 @@ def run(cfg: Config, ctx: Context) -> Result:
     batch = (ds.x_train[pick.to(ctx.device)], ds.y_train[pick.to(ctx.device)])
     k = ds.num_classes
 
-    marks = checkpoint_steps(cfg.steps, cfg.checkpoints, zero=True)
+    marks = checkpoint_steps(cfg.steps, cfg.checkpoints)
     mlp = MLP(784, cfg.hidden, k, seed=ctx.seed_for("init", "mlp")).to(ctx.device)
     mlp_records, start = _train("mlp", mlp, cfg, ctx, data, test, batch, marks,
-                                _settings(cfg, k, True),
+                                _settings(cfg, k, True, cfg.eig_tol),
                                 _density_marks(marks, cfg.density_checkpoints),
                                 keep_at=cfg.ablation_start)
     ctx.save_state("mlp", mlp, data=spec, loss="cross_entropy", steps=cfg.steps)
@@ -108,9 +109,9 @@ def run(cfg: Config, ctx: Context) -> Result:
     if cfg.cnn:
         cnn = MnistCNN(ctx.seed_for("init", "cnn"), num_classes=k).to(ctx.device)
         cnn_batch = (batch[0][:cfg.cnn_measure], batch[1][:cfg.cnn_measure])
-        cnn_marks = checkpoint_steps(cfg.cnn_steps, cfg.cnn_checkpoints, zero=False)
+        cnn_marks = checkpoint_steps(cfg.cnn_steps, cfg.cnn_checkpoints, cfg.cnn_first)
         cnn_records, _ = _train("cnn", cnn, cfg, ctx, data, test, cnn_batch, cnn_marks,
-                                _settings(cfg, k, False), set())
+                                _settings(cfg, k, False, cfg.cnn_eig_tol), set())
         ctx.save_state("cnn", cnn, data=spec, loss="cross_entropy", steps=cfg.cnn_steps)
 
     parts = {"mlp": mlp_records, "cnn": cnn_records, "ablation": abl, "classes": k,
