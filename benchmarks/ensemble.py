@@ -32,13 +32,14 @@ Run: ``python benchmarks/ensemble.py [--repeats 3] [--threads 1] [--device cpu]`
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
+
+from _timing import side_by_side
 
 from genlab.models import MLP, MnistCNN
 from genlab.train import OptimizerConfig, choose_method, train_seeds
@@ -47,24 +48,9 @@ ADAM = OptimizerConfig(name="adam", lr=1e-3)
 BATCH = 32
 
 
-def _timer(device: torch.device):
-    if device.type == "cuda":
-        return lambda: (torch.cuda.synchronize(), time.perf_counter())[1]
-    return time.process_time
-
-
-def side_by_side(fns: dict, repeats: int, device: torch.device) -> dict:
-    """Median seconds of each zero-argument function, timed round-robin after a warm-up."""
-    clock = _timer(device)
-    for fn in fns.values():
-        fn()
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            start = clock()
-            fn()
-            times[k].append(clock() - start)
-    return {k: statistics.median(v) for k, v in times.items()}
+def _clock(device: torch.device):
+    """CPU time of this process on a CPU; wall time (synchronized by side_by_side) on CUDA."""
+    return time.perf_counter if device.type == "cuda" else time.process_time
 
 
 def _data(n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -180,7 +166,7 @@ def bench_mlp(x, y, members: int, small: int, repeats: int) -> None:
            f"sequential R={members}": (_train(make, members, "sequential", x, y), members),
            f"stacked R={members}": (_train(make, members, "vmap", x, y), members),
            f"stacked R={small}": (_train(make, small, "vmap", x, y), small)}
-    t = side_by_side({k: f for k, (f, _) in fns.items()}, repeats, x.device)
+    t = side_by_side({k: f for k, (f, _) in fns.items()}, repeats, _clock(x.device))
     rows = {k: v for k, v in t.items() if k not in parts}
     _report(f"(a) difficulty MLP 784-256-256-10, R = {members}", rows,
             {k: w for k, (_, w) in fns.items()}, steps, step_flops(make, x, y), "bare mm")
@@ -200,7 +186,7 @@ def bench_cnn(x, y, members: int, repeats: int) -> None:
     steps = -(-len(x) // BATCH)
     fns = {f"sequential R={members}": _train(make, members, "sequential", x, y),
            f"stacked R={members}": _train(make, members, "vmap", x, y)}
-    t = side_by_side(fns, repeats, x.device)
+    t = side_by_side(fns, repeats, _clock(x.device))
     _report(f"(b) lecture CNN, R = {members}", t, dict.fromkeys(t, members), steps,
             step_flops(make, x, y), None)
     _choice(make, members, x, y, *t.values())
@@ -210,7 +196,8 @@ def gpu_check(x, y, members: int, repeats: int) -> None:
     """The GPU target: R stacked members within 10× one run."""
     make = lambda s: MLP(784, [256, 256], 10, seed=s)  # noqa: E731
     t = side_by_side({"one run": _train(make, 1, "sequential", x, y),
-                      "stacked": _train(make, members, "vmap", x, y)}, repeats, x.device)
+                      "stacked": _train(make, members, "vmap", x, y)}, repeats,
+                     _clock(x.device))
     ratio = t["stacked"] / t["one run"]
     print(f"\nGPU check: {members} stacked members take {ratio:.2f}× one run "
           f"(target ≤ 10): {'holds' if ratio <= 10 else 'fails'}")
