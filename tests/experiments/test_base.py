@@ -153,3 +153,20 @@ def test_claim_spec_carries_the_paper_and_profile_marks_unexpected_claims(tmp_pa
     assert [c["expected"] for c in quick.result["claims"]] == [False, True]
     default = run_experiment(exp, resolve_config(exp, "default"), tmp_path, profile="default")
     assert [c["expected"] for c in default.result["claims"]] == [True, True]
+
+
+def test_figures_are_drawn_in_the_shared_style(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from genlab.runs import FIGURE_STYLE
+
+    seen = {}
+
+    def figures(record):
+        seen.update({k: plt.rcParams[k] for k in FIGURE_STYLE})
+        return _figures(record)
+
+    run_experiment(Experiment(**{**EXP.__dict__, "figures": figures}),
+                   resolve_config(EXP, "quick"), out=tmp_path)
+    assert seen == FIGURE_STYLE
+    assert plt.rcParams["font.size"] != FIGURE_STYLE["font.size"]  # restored afterwards

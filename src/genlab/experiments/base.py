@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import GenlabError
-from ..runs import RunRecord, RunWriter, load_run
+from ..runs import RunRecord, RunWriter, figure_style, load_run
 from .context import Context
 
 if TYPE_CHECKING:
@@ -337,7 +337,9 @@ def run_experiment(exp: Experiment, config: ExperimentConfig, out: Path | str = 
                   for c in result.claims]
         writer.update_result(summary=result.summary, status="drawing", claims=claims)
         record = load_run(writer.dir)
-        names = [writer.save_figure(n, fig).name for n, fig in exp.figures_fn()(record).items()]
+        with figure_style():
+            figs = exp.figures_fn()(record)
+        names = [writer.save_figure(n, fig).name for n, fig in figs.items()]
     except KeyboardInterrupt:
         writer.finish("interrupted", reason="interrupted by the user (Ctrl-C)")
         raise

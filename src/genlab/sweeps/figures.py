@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..runs import figure_style
+
 __all__ = ["claim_figure", "save_figures"]
 
 
@@ -62,7 +64,8 @@ def save_figures(sweep_dir: Path, aggregate: dict) -> list[Path]:
         for key in keys:
             if not groups[0]["claims"] or not all(key in g["grid"] for g in groups):
                 continue
-            fig = claim_figure(groups, key)
+            with figure_style():
+                fig = claim_figure(groups, key)
             path = sweep_dir / "figures" / f"{exp}_{key}.png"
             tmp = path.with_name(f".{path.name}.tmp.png")
             fig.savefig(tmp, dpi=150, bbox_inches="tight")

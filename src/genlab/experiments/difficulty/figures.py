@@ -9,8 +9,6 @@ from ._stats import reference_quantiles
 
 __all__ = ["figures"]
 
-_STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 11,
-          "xtick.labelsize": 11, "ytick.labelsize": 11}
 _NAMES = {"real": "real MNIST", "randX": "random inputs (randX)",
           "randY": "random labels (randY)"}
 
@@ -105,8 +103,5 @@ def _label_noise(record: RunRecord):
 
 def figures(record: RunRecord) -> dict:
     """Per-example difficulty, CSR, label noise and dropout."""
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(_STYLE):
-        return {"per_example": _per_example(record), "csr": _csr(record),
-                "label_noise": _label_noise(record)}
+    return {"per_example": _per_example(record), "csr": _csr(record),
+            "label_noise": _label_noise(record)}

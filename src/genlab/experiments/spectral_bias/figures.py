@@ -8,8 +8,6 @@ from ...runs import RunRecord
 
 __all__ = ["figures"]
 
-_STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 11,
-          "xtick.labelsize": 11, "ytick.labelsize": 11}
 
 
 def _below(ax, ncol: int) -> None:
@@ -154,8 +152,5 @@ def _mnist(record: RunRecord):
 
 def figures(record: RunRecord) -> dict:
     """``spectrum_dynamics``, ``fits``, ``bound_sweep``, ``noise`` and ``mnist``."""
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(_STYLE):
-        return {"spectrum_dynamics": _dynamics(record), "fits": _fits(record),
-                "bound_sweep": _sweep(record), "noise": _noise(record), "mnist": _mnist(record)}
+    return {"spectrum_dynamics": _dynamics(record), "fits": _fits(record),
+            "bound_sweep": _sweep(record), "noise": _noise(record), "mnist": _mnist(record)}
