@@ -151,3 +151,27 @@ def test_killing_the_driver_loses_no_finished_member(tmp_path):
     assert f"4 members: {finished} already finished" in done.stderr or \
         f"4 members: {finished + 1} already finished" in done.stderr  # one may finish as killed
     assert [m["status"] for m in load_aggregate(aggs[0].parent)["members"]] == ["ok"] * 4
+
+
+def test_longest_first_orders_members_by_their_stored_wall_time(tmp_path):
+    from genlab.runs import write_json
+    from genlab.sweeps.plan import Member, longest_first
+
+    def stored(experiment, seconds, profile="quick", status="ok", started=0.0):
+        d = tmp_path / experiment / f"run{started}"
+        d.mkdir(parents=True)
+        write_json(d / "config.json", {})
+        write_json(d / "result.json", {"status": status, "wall_time_s": seconds})
+        write_json(d / "provenance.json", {"profile": profile, "started": started})
+
+    stored("a", 5.0)
+    stored("b", 50.0)
+    stored("b", 10.0, started=1.0)  # the newest run of b counts: 10 s
+    stored("c", 99.0, profile="default")  # another profile: unknown at quick
+    stored("d", 99.0, status="failed")  # not finished: unknown
+    stored("e", 20.0)
+    members = [Member(e, s, {}, {"seed": s}) for e in "abcde" for s in (0, 1)]
+    order = [(m.experiment, m.seed) for m in longest_first(members, tmp_path, "quick")]
+    assert order == [("c", 0), ("c", 1), ("d", 0), ("d", 1), ("e", 0), ("e", 1),
+                     ("b", 0), ("b", 1), ("a", 0), ("a", 1)]
+    assert longest_first(members, tmp_path / "empty", "quick") == members

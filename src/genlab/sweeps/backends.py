@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GenlabError
-from .plan import Member
+from .plan import Member, longest_first
 
 __all__ = ["BACKENDS", "run_members"]
 
@@ -116,6 +116,9 @@ def run_members(members: list[Member], profile: str, out: Path, *, backend: str 
                 on_done: Callable[[Member, dict], None] | None = None) -> None:
     """Run ``members`` on ``backend``, calling ``on_done(member, outcome)`` as each finishes.
 
+    Members start slowest first, by the wall times of earlier runs in ``out``
+    (:func:`~genlab.sweeps.plan.longest_first`).
+
     Args:
         members: what to run.
         profile: the profile name recorded with each run.
@@ -128,6 +131,7 @@ def run_members(members: list[Member], profile: str, out: Path, *, backend: str 
     """
     if backend not in BACKENDS:
         raise GenlabError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    members = longest_first(members, Path(out), profile)
     gpu = any(str(m.config.get("device", "cpu")).startswith("cuda") for m in members)
     stream = (_local(members, profile, out, workers, threads) if backend == "local"
               else _ray(members, profile, out, address, threads, gpu))

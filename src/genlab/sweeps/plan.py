@@ -16,9 +16,9 @@ from typing import Any
 
 from ..errors import GenlabError
 from ..experiments import accepts, available, get, resolve_config
-from ..runs import RunRecord, load_run
+from ..runs import RunRecord, list_runs, load_run
 
-__all__ = ["Member", "finished_runs", "member_key", "parse_grid", "parse_seeds", "plan",
+__all__ = ["Member", "finished_runs", "longest_first", "member_key", "parse_grid", "parse_seeds", "plan",
            "sweep_name"]
 
 
@@ -132,3 +132,28 @@ def finished_runs(out: Path, experiments: set[str]) -> tuple[dict[str, RunRecord
             if record.status == "ok":
                 found[member_key(name, record.config)] = record  # sorted: newest last wins
     return found, problems
+
+
+def longest_first(members: list[Member], out: Path, profile: str) -> list[Member]:
+    """``members`` in the order a pool should start them: the slowest first, so that no
+    long run is left alone on one worker at the end.
+
+    A member's expected time is the wall time of the newest run of its experiment at
+    ``profile`` that finished in the store ``out``. Members without one come first, in
+    their given order; the others follow from the slowest down (a stable sort, so the
+    seeds of one experiment keep their order).
+    """
+    seconds: dict[str, float] = {}
+    for name in {m.experiment for m in members}:
+        try:
+            runs = list_runs(out, name)  # oldest first: the newest wins
+        except (OSError, ValueError):
+            continue
+        for run in runs:
+            took = run.result.get("wall_time_s")
+            if run.status == "ok" and run.provenance.get("profile") == profile and took:
+                seconds[name] = float(took)
+    unknown = [m for m in members if m.experiment not in seconds]
+    known = sorted((m for m in members if m.experiment in seconds),
+                   key=lambda m: -seconds[m.experiment])
+    return unknown + known
