@@ -70,3 +70,16 @@ def test_errors(run_dir, tmp_path):
     (run_dir / "weights" / "clean.json").unlink()
     with pytest.raises(ValueError, match="no model spec"):
         measure_run(run_dir, "noise", weights=["clean"])
+
+
+def test_weights_without_a_data_spec_are_skipped_unless_named(run_dir):
+    info = json.loads((run_dir / "weights" / "random.json").read_text())
+    (run_dir / "weights" / "random.json").write_text(json.dumps({**info, "data": None}))
+    out = measure_run(run_dir, "noise", n_samples=20)
+    assert set(out.results["noise"]) == {"clean"}
+    assert out.notes == ["random: trained on data no DataSpec describes; skipped"]
+    with pytest.raises(ValueError, match="'random' carry no data spec"):
+        measure_run(run_dir, "noise", weights=["random"])
+    (run_dir / "weights" / "clean.json").write_text(json.dumps({**info, "data": None}))
+    with pytest.raises(ValueError, match="carry no data spec"):
+        measure_run(run_dir, "noise")

@@ -108,6 +108,24 @@ def _noise(model, loss_fn, batches, gen, k) -> dict[str, Any]:
 _MEASURES = {"hessian": _hessian, "sharpness": _sharpness, "noise": _noise}
 
 
+def _with_data(run_dir: Path, names: list[str], *, explicit: bool, notes: list[str]) -> list[str]:
+    """The weights among ``names`` whose training data has a spec. Without one (a
+    synthetic target that no :class:`DataSpec` describes) there is nothing to measure
+    on: an error for weights the user named, a note and a skip otherwise."""
+    def has_data(name: str) -> bool:
+        path = run_dir / "weights" / f"{name}.json"
+        # without the file, load_weights says what is missing
+        return not path.exists() or bool(json.loads(path.read_text()).get("data"))
+
+    keep = [n for n in names if has_data(n)]
+    skipped = [n for n in names if n not in keep]
+    if skipped and (explicit or not keep):
+        raise ValueError(f"weights {', '.join(map(repr, skipped))} carry no data spec (trained "
+                         "on data no DataSpec describes): nothing to measure on")
+    notes.extend(f"{n}: trained on data no DataSpec describes; skipped" for n in skipped)
+    return keep
+
+
 def measure_run(run_dir: str | Path, what: str | Sequence[str] = "hessian", *,
                 weights: Sequence[str] | None = None, n_samples: int = 1000,
                 batch_size: int = 500, top_k: int = 3, seed: int = 0,
@@ -130,7 +148,9 @@ def measure_run(run_dir: str | Path, what: str | Sequence[str] = "hessian", *,
 
     Raises:
         FileNotFoundError: not a run directory, or it holds no weights.
-        ValueError: unknown ``what`` or weights name, or weights without a spec.
+        ValueError: unknown ``what`` or weights name, named weights without a data
+            spec, or no weights with one. Unnamed weights without a spec are skipped
+            with a note.
     """
     kinds = [what] if isinstance(what, str) else list(what)
     bad = [w for w in kinds if w not in _MEASURES]
@@ -145,10 +165,9 @@ def measure_run(run_dir: str | Path, what: str | Sequence[str] = "hessian", *,
         if n not in files:
             raise ValueError(f"no weights {n!r} in {record.dir}; allowed: {', '.join(files)}")
     out = Measured(results={k: {} for k in kinds})
+    names = _with_data(record.dir, names, explicit=weights is not None, notes=out.notes)
     for name in names:
         model, info = load_weights(record.dir, name, device)
-        if not info.get("data"):
-            raise ValueError(f"weights {name!r} carry no data spec: nothing to measure on")
         spec = DataSpec(**info["data"])
         ds = spec.load()
         n = min(n_samples, ds.n_train)
