@@ -10,6 +10,8 @@ from ...runs import RunRecord
 _STYLE = {"online M=1": dict(color="C3", lw=0.6, alpha=0.7),
           "minibatch M=8": dict(color="C1", lw=1.2),
           "GD": dict(color="C0", lw=2.0)}
+#: Examples per step of each path (GD: all n).
+_BATCH = {"online M=1": 1, "minibatch M=8": 8}
 
 
 def _loss(m: dict, a, b):
@@ -18,7 +20,10 @@ def _loss(m: dict, a, b):
             + m["yy"])
 
 
-def _trajectories(d: dict):
+def _trajectories(d: dict, n: int):
+    """Left: the paths on E's contours; right: the excess loss against epochs (examples
+    seen / n, log scale), so SGD's few epochs and GD's many share one axis and the
+    minibatch curve is not hidden under the online one."""
     import matplotlib.pyplot as plt
 
     m, opt = d["moments"], np.asarray(d["optimum"])
@@ -30,13 +35,14 @@ def _trajectories(d: dict):
     ax.contour(a, b, _loss(m, a, b), levels=np.geomspace(0.3, 40, 20), cmap="Greys", alpha=.7)
     for name, p in paths.items():
         ax.plot(p[:, 0], p[:, 1], ".-", ms=2, label=name, **_STYLE[name])
-        steps = np.arange(len(p)) * d["stride"][name]
-        ax2.semilogy(steps + 1, _loss(m, p[:, 0], p[:, 1]) - _loss(m, *opt) + 1e-16,
-                     label=name, **_STYLE[name])
+        epochs = np.arange(len(p)) * d["stride"][name] * _BATCH.get(name, n) / n
+        excess = _loss(m, p[:, 0], p[:, 1]) - _loss(m, *opt) + 1e-16
+        ax2.loglog(epochs[1:], excess[1:], label=name, **_STYLE[name])
     ax.plot(*opt, "k*", ms=14, label="least squares")
     ax.set(xlabel="slope a", ylabel="intercept b", title="E(a, b) and the three methods")
     ax.legend()
-    ax2.set(xlabel="step", ylabel="E(θ_t) − E(θ*)", title="excess loss")
+    ax2.set(xlabel="epochs (examples seen / n)", ylabel="E(θ_t) − E(θ*)",
+            title="excess loss per pass over the data")
     ax2.legend()
     fig.tight_layout()
     return fig
@@ -79,4 +85,5 @@ def _spread(d: dict):
 def figures(record: RunRecord) -> dict:
     """``trajectories``: the three methods on E(a, b); ``spread``: the √(η/M) law and where
     it breaks."""
-    return {"trajectories": _trajectories(record.data), "spread": _spread(record.data)}
+    return {"trajectories": _trajectories(record.data, record.config["n"]),
+            "spread": _spread(record.data)}
