@@ -20,6 +20,8 @@ def test_sections_claims_and_seeds(page):
     assert html.index('id="descent"') < html.index('id="regularization"')
     assert "Mandt, Hoffman &amp; Blei 2017" in html  # the paper beside the claim
     assert "holds in 2 of 2 seeds" in html or "holds in 0 of 2 seeds" in html
+    section = html[html.index('id="regularization"'):]
+    assert 'class="detail">seed 0: ' in section  # the detail shown is the first seed's
     assert "Profile <b>quick</b>" in html and "1, 2 seeds per section" in html
     assert "arxiv.org/abs/1704.04289" in html  # references with arXiv links
     assert "Not run yet:" in html

@@ -33,15 +33,20 @@ def _verdict(claim: dict) -> tuple[str, str]:
     return {"holds": "pass", "does not hold": "fail"}.get(word, "flip"), word
 
 
-def _claim_row(claim: dict, over_seeds: dict | None) -> dict[str, Any]:
+def _claim_row(claim: dict, over_seeds: dict | None, seed: int | None = None) -> dict[str, Any]:
+    """One row of a claims table; with ``over_seeds``, the sweep's mean ± std and verdict,
+    and the detail line of the run shown (seed ``seed``) says which seed it is from."""
     source = over_seeds or claim
     css, word = _verdict(source)
+    detail = claim["detail"]
     if over_seeds:
         measured = f"{over_seeds['mean']:.4g} ± {over_seeds['std']:.2g}"
         extra = f"holds in {over_seeds['holds_in']} of {over_seeds['n']} seeds"
+        if detail and seed is not None:
+            detail = f"seed {seed}: {detail}"
     else:
         measured, extra = f"{claim['value']:.4g}", ""
-    return {"name": claim["name"], "statement": claim["statement"], "detail": claim["detail"],
+    return {"name": claim["name"], "statement": claim["statement"], "detail": detail,
             "measured": measured, "seeds": extra,
             "threshold": f"{claim['op']} {claim['threshold']:.4g}", "css": css, "verdict": word,
             "paper": claim.get("paper", ""), "paper_value": claim.get("paper_value", "")}
@@ -74,7 +79,8 @@ def _section(name: str, run: RunRecord, sweep: dict | None) -> dict[str, Any]:
     exp = get(name)
     text = section_text(name)
     over = {c["name"]: c for c in sweep["claims"]} if sweep else {}
-    claims = [_claim_row(c, over.get(c["name"])) for c in run.result.get("claims", [])]
+    seed = run.config.get("seed")
+    claims = [_claim_row(c, over.get(c["name"]), seed) for c in run.result.get("claims", [])]
     order = {name: i for i, name in enumerate(run.result.get("figures", []))}
     paths = sorted(run.figures, key=lambda p: order.get(p.name, len(order)))
     figures = [{**_figure(p), "caption": text.figures.get(p.stem, "")} for p in paths]
