@@ -39,3 +39,16 @@ def test_autoescape_and_markdown_parts():
                "built": "now", "root": "<b>runs</b>"}
     html = render(context)
     assert "&lt;script&gt;" in html and "&lt;b&gt;runs&lt;/b&gt;" in html
+
+
+def test_a_sweep_started_elsewhere_is_found_from_any_directory(tmp_path, monkeypatch):
+    from genlab.report import build_report
+    from genlab.sweeps import run_sweep
+
+    (tmp_path / "a").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    run_sweep("regularization", seeds=[0], overrides={"draws": 2, "max_degree": 5},
+              out="runs", workers=1, log=lambda line: None)  # stores paths relative to a/
+    monkeypatch.chdir(tmp_path)
+    html = build_report(tmp_path / "a" / "runs", tmp_path / "report").read_text()
+    assert "holds in" in html and 'id="regularization"' in html

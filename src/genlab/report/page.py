@@ -67,7 +67,10 @@ def _sweeps(root: Path) -> dict[str, dict[str, Any]]:
             if any(m["status"] != "ok" for m in members):
                 continue
             first = min(members, key=lambda m: m["seed"])
-            entry = {**group, "first_run": first["run_dir"], "profile": agg["spec"]["profile"]}
+            # a run lives at <store>/<experiment>/<run-id>; the stored path may be relative
+            # to wherever the sweep was started
+            run = root / group["experiment"] / Path(first["run_dir"]).name
+            entry = {**group, "first_run": run, "profile": agg["spec"]["profile"]}
             if group["experiment"] not in found or agg["updated"] > found[group["experiment"]][0]:
                 found[group["experiment"]] = (agg["updated"], entry)
     return {k: v for k, (_, v) in found.items()}
