@@ -54,10 +54,15 @@ _THREADS_HELP = "CPU threads for torch (default: torch's choice; 1 is fastest fo
     " on a busy or 2-core machine)"
 
 
+_COLOUR = {"pass": "green", "fail": "red", "flip": "yellow", "unexpected": "dim"}
+
+
 def _verdict(c: dict) -> str:
-    if not c.get("expected", True):
-        return f"[dim]not expected at this profile ({'holds' if c['passed'] else 'does not hold'})[/]"
-    return "[green]holds[/]" if c["passed"] else "[red]does not hold[/]"
+    """A claim's verdict (of one run, or over seeds) as coloured rich markup."""
+    from ..runs.aggregate import claim_verdict
+
+    kind, words = claim_verdict(c)
+    return f"[{_COLOUR[kind]}]{escape(words)}[/]"
 
 
 def _print_claims(record) -> None:

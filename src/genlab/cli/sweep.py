@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import GenlabError
-from ._common import EXIT_INTERRUPTED, _fail, _parse_sets, _writable, app, err, out
+from ._common import (EXIT_INTERRUPTED, _fail, _parse_sets, _verdict, _writable, app, err,
+                      out)
 
 
 @app.command()
@@ -79,11 +80,9 @@ def _print_aggregate(sweep_dir: Path) -> None:
         table = Table("claim", "mean ± std", "threshold", "holds in", "verdict over seeds",
                       title=f"{g['experiment']} {grid} (n = {len(g['seeds'])} seeds)")
         for c in g["claims"]:
-            colour = {"holds": "green", "does not hold": "red"}.get(c["verdict"], "yellow")
-            verdict = c["verdict"] if c["expected"] else f"not expected at this profile ({c['verdict']})"
             table.add_row(escape(c["statement"]), f"{c['mean']:.4g} ± {c['std']:.2g}",
                           f"{c['op']} {c['threshold']:.4g}", f"{c['holds_in']} of {c['n']}",
-                          f"[{colour if c['expected'] else 'dim'}]{escape(verdict)}[/]")
+                          _verdict(c))
         out.print(table)
     for m in agg["members"]:
         if m["status"] != "ok":

@@ -62,9 +62,9 @@ def _phase_sums(lam: np.ndarray, lr: float, m: int, phases: np.ndarray | None
     if phases is None and m > _ENUMERATE:  # closed forms of mean_p x^p
         pair_gap = gap[:, None] + gap[None, :] - gap[:, None] * gap[None, :]  # 1 − a_i a_j
         mean = lambda g: (1 - g) * _power_gap(g, m) / (m * g)
-        current = (1 - mean(gap)[:, None] - mean(gap)[None, :] + mean(pair_gap)) / (
-            gap[:, None] * gap[None, :])
-        return current, full[:, None] * full[None, :] * mean(pair_gap)
+        mg, mp = mean(gap), mean(pair_gap)
+        current = (1 - mg[:, None] - mg[None, :] + mp) / (gap[:, None] * gap[None, :])
+        return current, full[:, None] * full[None, :] * mp
     ps = np.arange(1, m + 1) if phases is None else phases
     current, earlier = np.zeros((len(lam),) * 2), np.zeros((len(lam),) * 2)
     for p in ps:

@@ -154,7 +154,9 @@ def _lanczos(op: LinearOperatorLike, v0: Tensor, steps: int, stop: _StopTest | N
         if full:  # ... then against the whole basis: only rounding errors are removed
             _orthogonalize(w, Q[:j + 1])
         b = float(w.norm())
-        ritz = _ritz(alpha, beta) if selective or (stop and stop.tol > 0) else None
+        # the Ritz values feed the orthogonality test (until full reorthogonalization is on)
+        # and the stopping test: skip the eigensolve when neither needs it
+        ritz = _ritz(alpha, beta) if not full or (stop and stop.tol > 0) else None
         if not full and _orthogonality_lost(*ritz, b, eps):
             full = True
             b = float(_orthogonalize(w, Q[:j + 1])[0].norm())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runs import RunRecord, latest_runs, load_run
+from ..runs.aggregate import claim_verdict
 from .text import arxiv_link, page_text, section_text
 
 __all__ = ["collect"]
@@ -25,19 +26,11 @@ def _figure(path: Path) -> dict[str, str]:
     return {"name": path.stem, "src": f"data:image/png;base64,{data}"}
 
 
-def _verdict(claim: dict) -> tuple[str, str]:
-    """(css class, words) of a claim or a claim judged over seeds."""
-    word = claim.get("verdict") or ("holds" if claim["passed"] else "does not hold")
-    if not claim.get("expected", True):
-        return "unexpected", f"not expected at this profile ({word})"
-    return {"holds": "pass", "does not hold": "fail"}.get(word, "flip"), word
-
-
 def _claim_row(claim: dict, over_seeds: dict | None, seed: int | None = None) -> dict[str, Any]:
     """One row of a claims table; with ``over_seeds``, the sweep's mean ± std and verdict,
     and the detail line of the run shown (seed ``seed``) says which seed it is from."""
     source = over_seeds or claim
-    css, word = _verdict(source)
+    css, word = claim_verdict(source)
     detail = claim["detail"]
     if over_seeds:
         measured = f"{over_seeds['mean']:.4g} ± {over_seeds['std']:.2g}"

@@ -24,7 +24,8 @@ from typing import Any
 
 from .store import RunRecord
 
-__all__ = ["VERDICTS", "aggregate_claims", "load_aggregate", "verdict_over_seeds"]
+__all__ = ["VERDICTS", "aggregate_claims", "claim_verdict", "load_aggregate",
+           "verdict_over_seeds"]
 
 VERDICTS = ("holds", "does not hold", "flips with the seed")
 
@@ -99,3 +100,13 @@ def load_aggregate(sweep_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{sweep_dir} is not a sweep directory (no aggregate.json)")
     return json.loads(path.read_text())
+
+
+def claim_verdict(claim: dict) -> tuple[str, str]:
+    """(kind, words) of a run's claim or of a claim judged over seeds: kind is "pass",
+    "fail", "flip" or "unexpected" (declared for a larger profile); words as printed
+    ("holds", "does not hold", "flips with the seed", "not expected at this profile (…)")."""
+    word = claim.get("verdict") or ("holds" if claim["passed"] else "does not hold")
+    if not claim.get("expected", True):
+        return "unexpected", f"not expected at this profile ({word})"
+    return {"holds": "pass", "does not hold": "fail"}.get(word, "flip"), word

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+from .figstyle import save_figure
 from .provenance import provenance
 
 __all__ = ["RunRecord", "RunWriter", "atomic_write", "latest_runs", "list_runs", "load_run",
@@ -118,14 +119,7 @@ class RunWriter:
 
     def save_figure(self, name: str, fig) -> Path:
         """Save a matplotlib figure as ``figures/<name>.png`` and close it."""
-        import matplotlib.pyplot as plt
-
-        path = self.dir / "figures" / f"{name}.png"
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
-        plt.close(fig)
-        return path
+        return save_figure(fig, self.dir / "figures" / f"{name}.png")
 
     def save_state(self, name: str, state_dict: dict, info: dict | None = None) -> Path:
         """Save a model's state dict as ``weights/<slug>.pt`` (load with ``weights_only=True``).

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..runs import load_run, write_json
+from ..runs import RunRecord, load_run, write_json
 from ..runs.aggregate import aggregate_claims
 from .backends import BACKENDS, run_members
 from .plan import Member, finished_runs, parse_grid, parse_seeds, plan, sweep_name
@@ -25,10 +25,10 @@ __all__ = ["BACKENDS", "Member", "parse_grid", "parse_seeds", "plan", "resume_sp
 
 
 def _write(sweep_dir: Path, spec: dict, members: list[Member], status: dict[str, dict],
-           problems: list[str]) -> dict[str, Any]:
-    """Rewrite ``aggregate.json`` from every member that has finished so far."""
-    done = [(m.describe(), load_run(status[m.key]["run_dir"])) for m in members
-            if status.get(m.key, {}).get("status") == "ok"]
+           problems: list[str], records: dict[str, RunRecord]) -> dict[str, Any]:
+    """Rewrite ``aggregate.json`` from every member that has finished so far (``records``:
+    member key → its run, each read once)."""
+    done = [(m.describe(), records[m.key]) for m in members if m.key in records]
     aggregate = {"spec": spec, "updated": time.time(),
                  "members": [{**m.describe(), **status.get(m.key, {"status": "pending"})}
                              for m in members],
@@ -77,21 +77,24 @@ def run_sweep(experiment: str, *, seeds: list[int], profile: str = "quick",
         log(f"unreadable run, its member runs again: {p}")
     status = {m.key: {"status": "ok", "run_dir": str(finished[m.key].dir)}
               for m in members if m.key in finished}
+    records = {k: finished[k] for k in status}
     todo = [m for m in members if m.key not in status]
     log(f"{len(members)} members: {len(members) - len(todo)} already finished, "
         f"{len(todo)} to run on {backend}")
-    _write(sweep_dir, spec, members, status, problems)
+    _write(sweep_dir, spec, members, status, problems, records)
 
     def on_done(member: Member, outcome: dict) -> None:
         status[member.key] = outcome
-        _write(sweep_dir, spec, members, status, problems)
+        if outcome["status"] == "ok":
+            records[member.key] = load_run(outcome["run_dir"])
+        _write(sweep_dir, spec, members, status, problems, records)
         reason = f": {outcome['reason']}" if outcome.get("reason") else ""
         log(f"{member.experiment} seed {member.seed} {member.grid or ''} "
             f"{outcome['status']}{reason}")
 
     run_members(todo, profile, out, backend=backend, workers=workers, threads=threads,
                 address=address, on_done=on_done)
-    aggregate = _write(sweep_dir, spec, members, status, problems)
+    aggregate = _write(sweep_dir, spec, members, status, problems, records)
     from .figures import save_figures
 
     save_figures(sweep_dir, aggregate)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from ..runs import figure_style
+from ..runs import figure_style, save_figure
 
 __all__ = ["claim_figure", "save_figures"]
 
@@ -52,8 +51,6 @@ def claim_figure(groups: list[dict], key: str):
 
 def save_figures(sweep_dir: Path, aggregate: dict) -> list[Path]:
     """Draw :func:`claim_figure` for each experiment and grid key into ``figures/``."""
-    import matplotlib.pyplot as plt
-
     keys = list(aggregate["spec"].get("grid", {}))
     saved = []
     by_exp: dict[str, list[dict]] = {}
@@ -66,10 +63,5 @@ def save_figures(sweep_dir: Path, aggregate: dict) -> list[Path]:
                 continue
             with figure_style():
                 fig = claim_figure(groups, key)
-            path = sweep_dir / "figures" / f"{exp}_{key}.png"
-            tmp = path.with_name(f".{path.name}.tmp.png")
-            fig.savefig(tmp, dpi=150, bbox_inches="tight")
-            os.replace(tmp, path)
-            plt.close(fig)
-            saved.append(path)
+            saved.append(save_figure(fig, sweep_dir / "figures" / f"{exp}_{key}.png"))
     return saved

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from ..errors import Diverged
 from .progress import track
 
-__all__ = ["LossFn", "batches", "check_finite", "epoch", "evaluate", "fit", "step"]
+__all__ = ["LossFn", "batches", "check_finite", "epoch", "evaluate", "evaluate_sets", "fit", "step"]
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -134,6 +134,18 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, *, loss_fn: LossFn = F.cros
     return record
 
 
+def evaluate_sets(model: nn.Module, sets: Mapping[str, tuple[Tensor, Tensor]],
+                  loss_fn: LossFn = F.cross_entropy) -> dict[str, float]:
+    """:func:`evaluate` on each named set: ``{"<set>_loss", "<set>_acc"}`` (accuracy for
+    integer labels only). Raises :class:`Diverged` on a non-finite loss."""
+    rec = {}
+    for name, (xe, ye) in sets.items():
+        accuracy = ye.dtype in (torch.int64, torch.int32)
+        for k, v in evaluate(model, xe, ye, loss_fn=loss_fn, accuracy=accuracy).items():
+            rec[f"{name}_{k}"] = check_finite(v, f"{name} {k}") if k == "loss" else v
+    return rec
+
+
 def fit(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, *,
         epochs: int, batch_size: int | None, generator: torch.Generator | None = None,
         loss_fn: LossFn = F.cross_entropy, scheduler=None,
@@ -161,11 +173,8 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor
         running = math.nan if e == 0 else epoch(
             model, optimizer, x, y, batch_size=batch_size, generator=generator,
             loss_fn=loss_fn, scheduler=scheduler)
-        rec = {"epoch": e, "train_loss_running": running}
-        for name, (xe, ye) in (eval_sets or {}).items():
-            accuracy = ye.dtype in (torch.int64, torch.int32)
-            for k, v in evaluate(model, xe, ye, loss_fn=loss_fn, accuracy=accuracy).items():
-                rec[f"{name}_{k}"] = check_finite(v, f"{name} {k}") if k == "loss" else v
+        rec = {"epoch": e, "train_loss_running": running,
+               **evaluate_sets(model, eval_sets or {}, loss_fn)}
         records.append(rec)
         if log is not None:
             log(rec)

@@ -218,8 +218,10 @@ def train_ensemble(ens: Ensemble, x: Tensor, y: Tensor, *, generators: Sequence[
     leaves = {k: p.detach().permute(layout[k]).contiguous().requires_grad_()
               for k, p in ens.params.items()}
 
+    inverse = {k: _inverse(o) for k, o in layout.items()}  # fixed: computed once
+
     def views() -> dict[str, Tensor]:  # the parameters in their own shapes, as views of leaves
-        return {k: v.permute(_inverse(layout[k])) for k, v in leaves.items()}
+        return {k: v.permute(inverse[k]) for k, v in leaves.items()}
 
     opt = optimizer.build(leaves.values())
     per_member = vmap(loss_fn)

@@ -18,20 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .core import LossFn, check_finite, epoch, evaluate
+from .core import LossFn, evaluate_sets, epoch
 from .progress import track
 
 __all__ = ["first_epoch", "fit_until"]
-
-
-def _evaluate_sets(model: nn.Module, sets: Mapping[str, tuple[Tensor, Tensor]],
-                   loss_fn: LossFn) -> dict[str, float]:
-    rec = {}
-    for name, (xe, ye) in sets.items():
-        accuracy = ye.dtype in (torch.int64, torch.int32)
-        for k, v in evaluate(model, xe, ye, loss_fn=loss_fn, accuracy=accuracy).items():
-            rec[f"{name}_{k}"] = check_finite(v, f"{name} {k}") if k == "loss" else v
-    return rec
 
 
 def fit_until(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, *,
@@ -70,7 +60,7 @@ def fit_until(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: 
         running = math.nan if e == 0 else epoch(
             model, optimizer, x if augment is None else augment(x), y, batch_size=batch_size,
             generator=generator, loss_fn=loss_fn)
-        rec = {"epoch": e, "train_loss_running": running, **_evaluate_sets(model, sets, loss_fn)}
+        rec = {"epoch": e, "train_loss_running": running, **evaluate_sets(model, sets, loss_fn)}
         records.append(rec)
         if log is not None:
             log(rec)

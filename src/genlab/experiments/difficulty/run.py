@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import math
 
+from torch import Tensor
 
-from ...data import DataSpec
+from ...data import Dataset, DataSpec
 from ...train import choose_method
 from ..base import Context, Result, Table
-from . import (CSR_HIGHER, DROPOUT_HINDERS, RANDX_BINOMIAL, REAL_DISPERSED, VALIDATION_PEAK,
-               Config)
+from . import (
+    CSR_HIGHER,
+    DROPOUT_HINDERS,
+    RANDX_BINOMIAL,
+    REAL_DISPERSED,
+    VALIDATION_PEAK,
+    Config,
+)
 from ._noisy import csr, noisy_run, peak_vs_fit
 from ._one_epoch import CONDITIONS, condition_spec, mlp_maker, one_epoch
 
 __all__ = ["run"]
 
 
-def _method(cfg: Config, spec: DataSpec, ctx: Context) -> str:
-    """The seed-ensemble method: the config's, or the one measured faster here."""
+def _method(cfg: Config, ds: Dataset, ctx: Context) -> str:
+    """The seed-ensemble method: the config's, or the one measured faster here (on ``ds``)."""
     if cfg.method != "auto":
         return cfg.method
-    ds = spec.load()
     x, y = ds.x_train.to(ctx.device), ds.y_train.to(ctx.device)
     return choose_method(mlp_maker(cfg, x[0].numel(), ds.num_classes), cfg.runs, x, y,
                          optimizer=cfg.optimizer, batch_size=cfg.batch_size)
 
 
-def _one_epoch_all(cfg: Config, base: DataSpec, ctx: Context) -> tuple[dict, str]:
-    method = _method(cfg, base, ctx)
+def _one_epoch_all(cfg: Config, base: DataSpec, base_ds: Dataset,
+                   ctx: Context) -> tuple[dict, str]:
+    method = _method(cfg, base_ds, ctx)
     out = {}
     for cond in CONDITIONS:
         spec = condition_spec(base, cond, ctx)
@@ -40,9 +47,9 @@ def _one_epoch_all(cfg: Config, base: DataSpec, ctx: Context) -> tuple[dict, str
     return out, method
 
 
-def _noisy_all(cfg: Config, base: DataSpec, ctx: Context) -> tuple[dict, dict]:
+def _noisy_all(cfg: Config, base: DataSpec, clean_y: Tensor,
+               ctx: Context) -> tuple[dict, dict]:
     """The label-noise runs (records) and their trained models, saved with their data."""
-    clean_y = base.load().y_train
     plan = [(f"noise={p:g}", p, 0.0) for p in cfg.noise]
     plan += [("random labels", 1.0, 0.0), ("dropout noise=0", 0.0, cfg.dropout),
              ("dropout random labels", 1.0, cfg.dropout)]
@@ -56,9 +63,9 @@ def _noisy_all(cfg: Config, base: DataSpec, ctx: Context) -> tuple[dict, dict]:
     return runs, models
 
 
-def _csr_sweep(cfg: Config, base: DataSpec, models: dict, ctx: Context) -> dict:
+def _csr_sweep(cfg: Config, base_ds: Dataset, models: dict, ctx: Context) -> dict:
     """CSR against the ball's radius, at the end of training, real against random labels."""
-    xc = base.load().x_test[:cfg.csr_points].to(ctx.device)
+    xc = base_ds.x_test[:cfg.csr_points].to(ctx.device)
     return {"radii": cfg.radii, **{name: [csr(models[name], xc, r, ctx, ("sweep", name, r),
                                               cfg.csr_steps)[0] for r in cfg.radii]
                                    for name in ("noise=0", "random labels")}}
@@ -116,12 +123,13 @@ def _tables(cfg: Config, one: dict, timing: dict, runs: dict, method: str) -> di
 def run(cfg: Config, ctx: Context) -> Result:
     base = DataSpec(dataset="mnist", source=cfg.data_dir, n_train=cfg.n_train,
                     n_test=cfg.n_val, subset_seed=ctx.seed_for("subset"))
-    n_train = len(base.load().y_train)
+    base_ds = base.load()  # read once: the clean data every condition starts from
+    n_train = len(base_ds.y_train)
     if 0.0 not in cfg.noise or cfg.n_examples > n_train:
         raise ValueError(f"noise must include 0 and n_examples must be ≤ n_train ({n_train})")
-    one, method = _one_epoch_all(cfg, base, ctx)
-    runs, models = _noisy_all(cfg, base, ctx)
-    sweep = _csr_sweep(cfg, base, models, ctx)
+    one, method = _one_epoch_all(cfg, base, base_ds, ctx)
+    runs, models = _noisy_all(cfg, base, base_ds.y_train, ctx)
+    sweep = _csr_sweep(cfg, base_ds, models, ctx)
     timing = {n: peak_vs_fit(r["history"]) for n, r in runs.items()}
     claims = _claims(cfg, one, runs)
     data = {"one_epoch": {c: {k: v[k] for k in ("D", "D_within", "mean_acc", "class_acc")}

@@ -23,12 +23,14 @@ _NEAR, _FINE = 1.5, 8
 @dataclass
 class Fitted:
     """What :func:`fit_to_loss` did: ``epochs`` (steps · batch size / n), ``steps``,
-    the last evaluated ``train_loss``, whether it ``reached`` the target, and the
+    the last evaluated ``train_loss`` and ``train_acc`` (of the returned weights), whether
+    it ``reached`` the target, and the
     ``curve`` of (epoch, full training loss) at every check."""
 
     epochs: float
     steps: int
     train_loss: float
+    train_acc: float
     reached: bool
     curve: list[tuple[float, float]] = field(default_factory=list)
 
@@ -53,13 +55,14 @@ def fit_to_loss(model: nn.Module, optimizer: OptimizerConfig, x: torch.Tensor, y
                                                               device=x.device)
     steps, curve = 0, []
     while True:
-        loss = check_finite(evaluate(model, x, y, accuracy=False)["loss"], "training loss")
+        ev = evaluate(model, x, y)
+        loss = check_finite(ev["loss"], "training loss")
         epochs = steps * batch_size / n
         curve.append((epochs, loss))
         if log is not None:
             log({"epoch": epochs, "step": steps, "train_loss": loss})
         if loss < target or epochs >= max_epochs:
-            return Fitted(epochs, steps, loss, loss < target, curve)
+            return Fitted(epochs, steps, loss, ev["acc"], loss < target, curve)
         chunk = max(1, every // _FINE) if loss < _NEAR * target else every
         model.train()
         for _ in range(chunk):

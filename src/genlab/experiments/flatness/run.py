@@ -47,11 +47,10 @@ def _train(cfg: Config, ctx: Context, init: nn.Module, ds, spec: DataSpec, regim
                    batch_size=batch, target_loss=cfg.target_loss)
     model.eval()
     moved = parameters_to_vector(model.parameters()).detach() - w0  # (P,)
-    train, test = (evaluate(model, x, y) for x, y in ((ds.x_train, ds.y_train),
-                                                      (ds.x_test, ds.y_test)))
+    test = evaluate(model, ds.x_test, ds.y_test)  # the training set: evaluated by the fit
     return model, {"regime": regime, "pair": pair, "batch": batch, "epochs": fitted.epochs,
                    "steps": fitted.steps, "reached": fitted.reached,
-                   "train_loss": train["loss"], "train_acc": train["acc"],
+                   "train_loss": fitted.train_loss, "train_acc": fitted.train_acc,
                    "test_loss": test["loss"], "test_acc": test["acc"],
                    "distance": float(moved.norm()), "curve": fitted.curve}
 

@@ -56,20 +56,22 @@ def _captured(g: Tensor, vectors: Tensor) -> list[float]:
 
 
 def _eigen(model: nn.Module, batch, s: Settings, gen: torch.Generator,
-           v0: dict[str, Tensor]) -> dict[str, M.Eigen]:
+           v0: dict[str, Tensor]) -> tuple[dict[str, M.Eigen], Tensor]:
     """Top eigenpairs of H, started from the previous checkpoint's H vectors and this
     checkpoint's gradient (the gradient alone at the first), then of G and F, each started
-    from this checkpoint's H vectors (H ≈ G ≈ F in their top space)."""
+    from this checkpoint's H vectors (H ≈ G ≈ F in their top space). Also returns the
+    full-batch gradient (P,), which H's operator holds anyway."""
     out: dict[str, M.Eigen] = {}
     for name, cls in OPERATORS.items():
         op = cls(model, M.cross_entropy_loss, batch)
         if name != "H":
             start = out["H"].vectors
         else:
-            start = torch.cat([v0["H"], op.gradient()[None]]) if "H" in v0 else None
+            grad = op.gradient()
+            start = torch.cat([v0["H"], grad[None]]) if "H" in v0 else None
         out[name] = M.top_eigen(op, s.top, tol=s.tol, max_steps=s.max_steps, v0=start,
                                 generator=gen)
-    return out
+    return out, grad
 
 
 def _minibatch_overlaps(model: nn.Module, batch, eig: dict[str, M.Eigen], s: Settings,
@@ -119,8 +121,7 @@ def measure(model: nn.Module, batch: tuple[Tensor, Tensor], s: Settings, gen: to
         density: also estimate H's spectral density.
     """
     k = s.classes
-    eig = _eigen(model, batch, s, gen, previous.vectors if previous else {})
-    g = M.HessianOperator(model, M.cross_entropy_loss, batch).gradient()  # (P,)
+    eig, g = _eigen(model, batch, s, gen, previous.vectors if previous else {})  # g: (P,)
     moments = M.gradient_moments(model, M.cross_entropy_loss, batch)
     means = M.class_mean_gradients(model, M.cross_entropy_loss, batch).gradients  # (C, P)
     rec = {

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...data import DataSpec
+from ...dynamics import log_spaced_steps
 from ...models import MLP, MnistCNN
 from ...train import batches, evaluate, step
 from ..base import Context, Result
@@ -26,12 +27,11 @@ __all__ = ["checkpoint_steps", "run"]
 
 def checkpoint_steps(steps: int, count: int, first: int = 0) -> list[int]:
     """``count`` log-spaced steps up to ``steps``: with ``first`` = 0, step 0 and
-    ``count − 1`` points of geomspace(1, steps), else ``count`` points of
-    geomspace(first, steps); rounded, duplicates dropped."""
+    ``count − 1`` log-spaced steps from 1, else ``count`` from ``first``
+    (:func:`genlab.dynamics.log_spaced_steps`: rounded, duplicates dropped)."""
     if first == 0:
-        return [0] + sorted(set(np.round(np.geomspace(1, steps, count - 1)).astype(int).tolist()))
-    pts = np.geomspace(min(first, steps), steps, count)
-    return sorted(set(np.round(pts).astype(int).tolist()))
+        return [0] + log_spaced_steps(steps, count - 1)
+    return log_spaced_steps(steps, count, min(first, steps))
 
 
 def _settings(cfg: Config, classes: int, density: bool, tol: float) -> Settings:

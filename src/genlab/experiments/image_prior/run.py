@@ -72,9 +72,10 @@ def _super_resolve(cfg: Config, ctx: Context, clean: torch.Tensor) -> TaskResult
                      metric)
 
 
-def _impedance(cfg: Config, ctx: Context) -> dict:
+def _impedance(cfg: Config, ctx: Context, clean: torch.Tensor) -> dict:
     side = cfg.impedance_size or cfg.size
-    clean = center_crop(resize(load_image(cfg.image), side), side)  # (3, s, s)
+    if side != cfg.size:  # else ``clean`` (3, S, S) is already the image at this size
+        clean = center_crop(resize(load_image(cfg.image), side), side)  # (3, s, s)
     targets = impedance_targets(clean, cfg.noise_sigma / 255, ctx.generator("targets"))
     out = {}
     for name, target in ctx.track(targets.items(), "impedance", total=len(targets)):
@@ -98,7 +99,7 @@ def run(cfg: Config, ctx: Context) -> Result:
             tasks[kind] = _inpaint(cfg, ctx, clean, kind)
     if "sr" in cfg.tasks:
         tasks["sr"] = _super_resolve(cfg, ctx, clean)
-    imp = _impedance(cfg, ctx) if "impedance" in cfg.tasks else None
+    imp = _impedance(cfg, ctx, clean) if "impedance" in cfg.tasks else None
     summary = {name: t.numbers for name, t in tasks.items()}
     if imp is not None:
         summary["impedance_steps"] = {k: v["steps"] for k, v in imp.items()}

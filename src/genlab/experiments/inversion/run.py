@@ -24,10 +24,12 @@ def _predict(net: VGG16, x: Tensor) -> Tensor:
         return net(x).argmax(1)  # (B,)
 
 
-def _score(rec: Tensor, err: Tensor, features, candidates: Tensor, net: VGG16 | None) -> dict:
+def _score(rec: Tensor, err: Tensor, features, candidates: Tensor, net: VGG16,
+           source_class: Tensor | None) -> dict:
     """Identification among the candidates, in pixels and in feature space (the control:
     did the optimization reproduce Φ₀ better than the other candidates' features do?),
-    class agreement (if ``net``) and quality numbers."""
+    class agreement with ``source_class`` (the sources' predicted classes, if given) and
+    quality numbers."""
     n = len(rec)
     sources, own = candidates[:n], torch.arange(n)
     with torch.no_grad():
@@ -37,8 +39,8 @@ def _score(rec: Tensor, err: Tensor, features, candidates: Tensor, net: VGG16 | 
            "feature_error": float(err.mean()),
            "ssim": float(np.mean([ssim(a, b) for a, b in zip(sources, rec)])),
            "psnr": float(np.mean([psnr(a, b) for a, b in zip(sources, rec)]))}
-    if net is not None:
-        row["same_class"] = float((_predict(net, rec) == _predict(net, sources)).double().mean())
+    if source_class is not None:
+        row["same_class"] = float((_predict(net, rec) == source_class).double().mean())
     return row
 
 
@@ -48,6 +50,7 @@ def _invert(cfg: Config, ctx: Context, net: VGG16, candidates: Tensor, tag: str,
     one row of scores per layer, and the reconstructions (L, B, C, H, W)."""
     reg = Regularizer(cfg.tv_weight, cfg.beta, cfg.alpha_weight, cfg.alpha)
     sources = candidates[:cfg.sources]
+    source_class = _predict(net, sources) if classify else None  # the same for every layer
     rows, recs = [], []
     for layer in ctx.track(cfg.layers, f"inverting ({tag})", total=len(cfg.layers)):
         features = layer_features(net, net.layers[layer])
@@ -55,7 +58,7 @@ def _invert(cfg: Config, ctx: Context, net: VGG16, candidates: Tensor, tag: str,
             rec = reconstruct(features, sources, generator=ctx.generator("start", tag, layer),
                               steps=cfg.steps, optimizer=cfg.pixel_optimizer, regularizer=reg)
         row = {"net": tag, "layer": layer, **_score(rec.images, rec.feature_error, features,
-                                                    candidates, net if classify else None)}
+                                                    candidates, net, source_class)}
         ctx.log(row)
         rows.append(row)
         recs.append(rec.images.cpu().numpy())
